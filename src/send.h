@@ -1,0 +1,37 @@
+/* send.h: hands messages to an SMTP relay, many in one session. The only
+ * module that knows libESMTP. It decides nothing about retries: it reports
+ * what the relay said for each message and leaves the rest to the outbox. */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+#define SEND_ERROR (send_error_quark())
+GQuark send_error_quark(void);
+
+typedef enum {
+	SEND_ERROR_CONNECT,  /* the relay could not be reached or dropped us */
+	SEND_ERROR_TLS,      /* STARTTLS required but not offered or failed */
+	SEND_ERROR_AUTH,     /* authentication refused */
+	SEND_ERROR_FAILED,   /* anything else */
+} SendError;
+
+typedef struct {
+	/* in, borrowed */
+	const char *reverse_path;  /* envelope sender; "" for the null sender */
+	const char *recipient;
+	GBytes *message;           /* whole message, LF or CRLF line ends */
+	/* out */
+	int status;    /* SMTP code for this message's recipient after DATA, or
+			* the code that refused it earlier; 0 if never reached */
+	char *reply;   /* newly allocated reply text (code and text), or the
+			* session error; the caller frees it */
+} SendItem;
+
+/* Delivers @items in one SMTP session to cfg->transport_host:port, with
+ * STARTTLS and AUTH as cfg->smtp_* say. Every item's status/reply is set.
+ * Returns FALSE with @error when the session as a whole failed (the relay is
+ * down, refused us, TLS or AUTH failed, the connection dropped); items the
+ * relay had already accepted keep their 2xx status even then. */
+gboolean send_smtp(const Config *cfg, SendItem *items, guint n_items, GError **error);

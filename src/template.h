@@ -1,0 +1,44 @@
+/* template.h: mustache-style templates for every mail convene writes.
+ * A template file starts with a "Subject:" line; the rest is the body.
+ * Rendering never fails at run time: a template that does not parse is
+ * refused when it is loaded. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#define TMPL_ERROR (tmpl_error_quark())
+GQuark tmpl_error_quark(void);
+
+typedef enum {
+	TMPL_ERROR_READ,   /* the file cannot be read */
+	TMPL_ERROR_SYNTAX, /* no Subject: line, or an unbalanced or unclosed tag */
+} TmplError;
+
+typedef struct _Template Template;
+
+/* Loads "<dir>/<lang>/<kind>.txt". Returns NULL with @error set (message
+ * "FILE:LINE: what is wrong") when it cannot be read or parsed. Free with
+ * tmpl_free(). */
+Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError **error);
+
+/* Parses @text as a template (Subject: line and body); @name is used in
+ * error messages in place of a file name. */
+Template *tmpl_new_from_string(const char *text, const char *name, GError **error);
+
+void tmpl_free(Template *t);
+
+/* Renders @t against @ctx. {{name}} is replaced by the member's value
+ * (strings as they are, numbers in decimal, true/false, null and missing
+ * as nothing; a dotted name looks into nested objects; "." is the current
+ * item); {{#name}}...{{/name}} repeats for each element of an array (the
+ * element's members, or the element itself as ".", come into scope), or
+ * renders once for a true, non-empty value; {{^name}}...{{/name}} renders
+ * when the value is missing, false, null, empty string or empty array.
+ * Names are looked up from the innermost scope outwards. A line holding
+ * only a section tag leaves no blank line behind. Returns the subject
+ * (one line, surrounding blanks trimmed) and the body through @subject and
+ * @body, both newly allocated. */
+void tmpl_render(const Template *t, JsonObject *ctx, char **subject, char **body);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Template, tmpl_free)
