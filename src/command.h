@@ -1,0 +1,33 @@
+/* command.h: what convene does about one message: the registration change,
+ * the Message-ID marked seen and every reply, all inside the caller's
+ * write transaction so that they commit together or not at all. */
+#pragma once
+
+#include <glib.h>
+
+#include "compose.h"
+#include "config.h"
+#include "message.h"
+#include "store.h"
+
+typedef struct {
+	const Config *cfg;
+	Composer *composer;
+	gint64 now;            /* Unix seconds, from the clock module */
+} CommandContext;
+
+typedef struct {
+	const char *action;    /* "registered", "updated", "cancelled", "status",
+				* "help", "programme", "error", "duplicate", "robot" */
+	char *email;           /* whose registration, or NULL */
+	guint replies;         /* outbox rows queued */
+} CommandOutcome;
+
+/* Decides what @msg asks for and writes its effects into @txn. It may run
+ * again on the same message if the transaction is redone, so @outcome is
+ * reset at the start. Returns FALSE with @error only for trouble on our
+ * side (the store, a template): the transaction must then be abandoned. */
+gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *msg,
+		       CommandOutcome *outcome, GError **error);
+
+void command_outcome_clear(CommandOutcome *outcome);

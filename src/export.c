@@ -1,0 +1,148 @@
+/* export.c: JSON out of the store, written with json-glib. Read-only: it
+ * never begins a write transaction. */
+#include "export.h"
+
+#include <errno.h>
+
+char *export_time(const Config *cfg, gint64 t)
+{
+	g_autoptr(GDateTime) utc = NULL, local = NULL;
+
+	if (t == 0)
+		return g_strdup("");
+	utc = g_date_time_new_from_unix_utc(t);
+	local = g_date_time_to_timezone(utc, cfg->tz);
+	return g_date_time_format(local, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+static void set_string(JsonObject *o, const char *key, const char *value)
+{
+	json_object_set_string_member(o, key, value != NULL ? value : "");
+}
+
+static void set_list(JsonObject *o, const char *key, const GPtrArray *list)
+{
+	JsonArray *a = json_array_sized_new(list->len);
+
+	for (guint i = 0; i < list->len; i++)
+		json_array_add_string_element(a, g_ptr_array_index(list, i));
+	json_object_set_array_member(o, key, a);
+}
+
+static void set_time(JsonObject *o, const char *key, const Config *cfg, gint64 t)
+{
+	g_autofree char *s = export_time(cfg, t);
+
+	json_object_set_string_member(o, key, s);
+}
+
+JsonObject *export_attendee(const Config *cfg, const Attendee *a)
+{
+	JsonObject *o = json_object_new();
+
+	set_string(o, "email", a->email);
+	set_string(o, "name", a->name);
+	set_string(o, "organisation", a->organisation);
+	set_string(o, "country", a->country);
+	set_string(o, "role", a->role);
+	set_string(o, "delegation", a->delegation);
+	set_string(o, "language", a->language);
+	set_string(o, "status", attendee_status_to_string(a->status));
+	set_list(o, "days", a->days);
+	set_list(o, "activities", a->activities);
+	set_list(o, "waitlist", a->waitlist);
+	set_string(o, "diet", a->diet);
+	set_string(o, "accessibility", a->accessibility);
+	set_string(o, "arrival", a->arrival);
+	set_string(o, "departure", a->departure);
+	set_time(o, "registered_at", cfg, a->registered_at);
+	set_time(o, "updated_at", cfg, a->updated_at);
+	return o;
+}
+
+JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row)
+{
+	JsonObject *o = json_object_new();
+
+	json_object_set_int_member(o, "id", (gint64)row->id);
+	set_string(o, "state", outbox_state_to_string(row->state));
+	set_string(o, "kind", row->kind);
+	set_string(o, "recipient", row->recipient);
+	set_string(o, "sender", row->sender);
+	set_string(o, "message_id", row->message_id);
+	json_object_set_int_member(o, "attempts", row->attempts);
+	set_time(o, "created_at", cfg, row->created_at);
+	set_time(o, "updated_at", cfg, row->updated_at);
+	set_time(o, "next_try_at", cfg, row->state == OUTBOX_QUEUED ? row->next_try_at : 0);
+	if (row->last_reply != NULL)
+		set_string(o, "last_reply", row->last_reply);
+	else
+		json_object_set_null_member(o, "last_reply");
+	return o;
+}
+
+gboolean export_write_node(JsonNode *node, FILE *out, GError **error)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autofree char *text = NULL;
+
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_indent(gen, 2);
+	json_generator_set_root(gen, node);
+	text = json_generator_to_data(gen, NULL);
+	if (fputs(text, out) == EOF || fputc('\n', out) == EOF || fflush(out) != 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    "cannot write output: %s", g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+typedef struct {
+	const Config *cfg;
+	JsonArray *array;
+} Collect;
+
+static gboolean collect_attendee(const Attendee *a, gpointer data)
+{
+	Collect *c = data;
+
+	json_array_add_object_element(c->array, export_attendee(c->cfg, a));
+	return TRUE;
+}
+
+static gboolean collect_row(const OutboxRow *row, gpointer data)
+{
+	Collect *c = data;
+
+	json_array_add_object_element(c->array, export_outbox_row(c->cfg, row));
+	return TRUE;
+}
+
+static gboolean export_all(const Config *cfg, Store *store, gboolean outbox, FILE *out,
+			   GError **error)
+{
+	g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+	Collect c = {cfg, json_array_new()};
+	StoreTxn *txn;
+	gboolean ok;
+
+	json_node_take_array(root, c.array);
+	txn = store_read_begin(store, error);
+	if (txn == NULL)
+		return FALSE;
+	ok = outbox ? store_outbox_foreach(txn, collect_row, &c, error)
+		    : store_attendee_foreach(txn, collect_attendee, &c, error);
+	store_read_end(txn);
+	return ok && export_write_node(root, out, error);
+}
+
+gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GError **error)
+{
+	return export_all(cfg, store, FALSE, out, error);
+}
+
+gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error)
+{
+	return export_all(cfg, store, TRUE, out, error);
+}

@@ -1,0 +1,31 @@
+/* export.h: convene's data as JSON for people and programs: the attendee
+ * objects of the export contract and the outbox rows. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "attendee.h"
+#include "config.h"
+#include "outbox.h"
+#include "store.h"
+
+/* Returns "YYYY-MM-DDTHH:MM:SS+HH:MM" for Unix time @t in the event's time
+ * zone, newly allocated; "" for 0. */
+char *export_time(const Config *cfg, gint64 t);
+
+/* Returns a new JSON object holding @a as the export contract describes. */
+JsonObject *export_attendee(const Config *cfg, const Attendee *a);
+
+/* Returns a new JSON object describing outbox row @row (not its message). */
+JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row);
+
+/* Writes every attendee, sorted by email, as a JSON array to @out. */
+gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GError **error);
+
+/* Writes every outbox row, by id, as a JSON array to @out. */
+gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error);
+
+/* Writes @node to @out as pretty JSON and a newline. */
+gboolean export_write_node(JsonNode *node, FILE *out, GError **error);

@@ -1,0 +1,25 @@
+/* intake.h: takes every message waiting in the intake Maildir's new/,
+ * commits its effects, and only then moves it to cur/. */
+#pragma once
+
+#include <glib.h>
+
+#include "compose.h"
+#include "config.h"
+#include "store.h"
+
+typedef struct {
+	guint messages;     /* taken from new/ */
+	guint answered;     /* committed with at least one reply */
+	guint duplicates;   /* Message-ID seen before: nothing done */
+	guint robots;       /* machine mail: no answer */
+	guint quarantined;  /* moved to the quarantine Maildir */
+	guint deferred;     /* left in new/ for the next run (transient trouble) */
+} IntakeStats;
+
+/* Processes every message in cfg->intake_dir/new/ at instant @now. A
+ * message whose effects cannot be committed stays in new/ and is counted as
+ * deferred; one that cannot be read as mail is quarantined. Returns FALSE
+ * with @error only when the intake folder itself cannot be read. */
+gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 now,
+		    IntakeStats *stats, GError **error);

@@ -1,0 +1,39 @@
+/* message.h: what convene needs from one incoming email, read with GMime:
+ * who wrote, which message it is, what they wrote, and whether a robot sent
+ * it. Every string here is cleaned (valid UTF-8, one line where it is a
+ * header value); the body keeps its line breaks. */
+#pragma once
+
+#include <glib.h>
+
+#define MESSAGE_ERROR (message_error_quark())
+GQuark message_error_quark(void);
+
+typedef enum {
+	MESSAGE_ERROR_READ,      /* the file cannot be read (transient) */
+	MESSAGE_ERROR_TOO_BIG,   /* larger than limits.max-message-size */
+	MESSAGE_ERROR_PARSE,     /* not a message GMime can read */
+	MESSAGE_ERROR_NESTING,   /* MIME nested deeper than we walk */
+	MESSAGE_ERROR_NO_SENDER, /* no usable From address to answer */
+} MessageError;
+
+typedef struct {
+	char *from_address;  /* lower-case */
+	char *from_name;     /* display name, may be "" */
+	char *message_id;    /* without <>; made from the content's digest if absent */
+	char *references;    /* the References to give a reply: theirs + their id */
+	char *subject;       /* decoded; may be "" */
+	char *body;          /* the text the person wrote, UTF-8, LF line ends */
+	char *robot;         /* why it is machine mail needing no answer, or NULL */
+} Message;
+
+/* Reads the message in file @path. Its size is checked against @max_size
+ * (0 = no limit) before it is parsed; @own_address is the event's address,
+ * used to recognise our own mail coming back. Returns a new Message to free
+ * with message_free(), or NULL with @error set. */
+Message *message_read_file(const char *path, guint64 max_size, const char *own_address,
+			   GError **error);
+
+void message_free(Message *msg);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Message, message_free)

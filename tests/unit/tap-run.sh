@@ -1,0 +1,3 @@
+#!/bin/sh
+# Runs one GLib unit test so that it speaks TAP to automake's driver.
+exec "$@" --tap

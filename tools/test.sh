@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs what is missing, builds, and runs every test; ends with one line
+# "N passed, N failed[, N skipped]" counted from the tests' own logs, and
+# exits non-zero if any failed.
+set -u
+cd "$(dirname "$0")/.."
+sh tools/deps.sh || exit 1
+sh tools/build.sh || exit 1
+
+make -s -j"$(nproc)" check >make-check.out 2>&1
+rc=$?
+grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|XFAIL):' make-check.out || true
+if [ $rc -ne 0 ]; then
+	for log in $(find tests -name '*.log' ! -name 'test-suite.log'); do
+		trs=${log%.log}.trs
+		if grep -qE ':test-result: (FAIL|ERROR|XPASS)' "$trs" 2>/dev/null; then
+			echo "=== $log"
+			cat "$log"
+		fi
+	done
+fi
+counts=$(find tests -name '*.trs' -exec cat {} + 2>/dev/null | awk '
+	/^:test-result: (PASS|XFAIL)/ { p++ }
+	/^:test-result: (FAIL|XPASS|ERROR)/ { f++ }
+	/^:test-result: SKIP/ { s++ }
+	END { printf "%d %d %d", p, f, s }')
+set -- $counts
+line="$1 passed, $2 failed"
+[ "$3" -gt 0 ] && line="$line, $3 skipped"
+echo "$line"
+[ $rc -eq 0 ] && [ "$2" -eq 0 ]

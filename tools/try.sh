@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs what is missing, builds, and shows convene at work on the shipped
+# CAMPUS kick-off: a sample registration is delivered, answered, and the
+# answer (written by the embedded maildir: transport) printed. No relay or
+# set-up needed; everything lives in var/ of the checkout.
+set -eu
+cd "$(dirname "$0")/.."
+sh tools/deps.sh
+sh tools/build.sh
+export CONVENE_CONF="$PWD/etc/convene.conf"
+ctl=src/convenectl
+
+$ctl check-config
+echo
+echo "== A partner writes (tests/fixtures/register-plain.eml):"
+sed -n '/^$/,$p' tests/fixtures/register-plain.eml
+$ctl deliver <tests/fixtures/register-plain.eml
+echo "== convenectl run-once:"
+$ctl run-once 2>/dev/null
+reply=$(ls -t var/sent/new/* | head -1)
+echo
+echo "== The answer, as it would reach the partner ($reply):"
+python3 - "$reply" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.default)
+for h in ("From", "To", "Subject", "Date", "Auto-Submitted"):
+    print(f"{h}: {m[h]}")
+print()
+print(m.get_body(preferencelist=("plain",)).get_content())
+PY
+echo "== convenectl export --format json:"
+$ctl export --format json
