@@ -2,11 +2,13 @@
 # Installs what is missing, builds, and shows convene at work on the shipped
 # CAMPUS kick-off: a sample registration is delivered, answered, and the
 # answer (written by the embedded maildir: transport) printed. No relay or
-# set-up needed; everything lives in var/ of the checkout.
+# set-up needed; everything lives in var/ of the checkout, which each run
+# starts afresh.
 set -eu
 cd "$(dirname "$0")/.."
 sh tools/deps.sh
 sh tools/build.sh
+rm -rf var
 export CONVENE_CONF="$PWD/etc/convene.conf"
 ctl=src/convenectl
 

@@ -35,6 +35,7 @@ check 'a missing file exits 78 with one line' \
 
 mkdir -p "$T/tpl/en" "$T/tpl/fr"
 cp -r "$top_srcdir/templates/en" "$top_srcdir/templates/fr" "$T/tpl/"
+chmod -R u+w "$T/tpl"
 rm "$T/tpl/fr/registered.txt"
 printf 'Subject: x\n{{#open}}never closed\n' >"$T/tpl/en/status.txt"
 set_conf templates "\"$T/tpl\""

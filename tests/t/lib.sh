@@ -44,8 +44,9 @@ check() {
 
 # Runs convenectl, keeping its stdout in $T/out and stderr in $T/err, and
 # its exit status in $status.
+# CONVENE_TEST_WRAPPER runs it under a checker: "valgrind -q --error-exitcode=99".
 ctl() {
-	"$CONVENECTL" "$@" >"$T/out" 2>"$T/err"
+	${CONVENE_TEST_WRAPPER:-} "$CONVENECTL" "$@" >"$T/out" 2>"$T/err"
 	status=$?
 	return 0
 }

@@ -93,23 +93,6 @@ static void free_campus(Config *cfg)
 	g_free(cfg);
 }
 
-/* Config functions request.c calls, over the hand-built event. */
-const ConfigActivity *config_activity_find(const Config *cfg, const char *id)
-{
-	for (guint i = 0; i < cfg->activities->len; i++) {
-		const ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
-
-		if (strcmp(a->id, id) == 0)
-			return a;
-	}
-	return NULL;
-}
-
-gboolean config_has_language(const Config *cfg, const char *lang)
-{
-	return g_strv_contains((const char *const *)cfg->languages, lang);
-}
-
 static char *joined(const GPtrArray *list)
 {
 	GString *s = g_string_new(NULL);
