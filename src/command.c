@@ -16,6 +16,8 @@ void command_outcome_clear(CommandOutcome *outcome)
 	g_clear_pointer(&outcome->email, g_free);
 	outcome->action = NULL;
 	outcome->replies = 0;
+	outcome->limited = 0;
+	outcome->people = 0;
 }
 
 /* --- template contexts ------------------------------------------------------ */
@@ -135,43 +137,78 @@ typedef struct {
 	const CommandContext *ctx;
 	StoreTxn *txn;
 	const Message *msg;
+	Request *req;
 	CommandOutcome *outcome;
-	const char *lang;
+	const char *lang;      /* the sender's */
 } Reply;
 
-static gboolean reply_queue(Reply *r, const char *kind, const Attendee *a, const Request *req,
-			    GError **error)
+/* Returns the context every template gets: the event, the sender, and
+ * @a's registration when there is one. */
+static JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang)
 {
 	const Config *cfg = r->ctx->cfg;
-	g_autoptr(JsonObject) ctx = json_object_new();
+	JsonObject *ctx = json_object_new();
+
+	json_object_set_object_member(ctx, "event", event_json(cfg, lang));
+	json_object_set_string_member(ctx, "sender", r->msg->from_address);
+	json_object_set_string_member(ctx, "their_subject", r->msg->subject);
+	if (a != NULL)
+		json_object_set_object_member(ctx, "attendee", attendee_json(cfg, a, lang));
+	json_object_set_array_member(ctx, "problems", problems_json(cfg, r->req->problems, lang));
+	json_object_set_array_member(ctx, "notes", problems_json(cfg, r->req->notes, lang));
+	json_object_set_array_member(ctx, "form", form_json(lang));
+	return ctx;
+}
+
+/* Queues mail @kind in @lang to @to, threaded to the message answered,
+ * unless @to has had its hourly share of answers. */
+static gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ctx,
+			   const char *to, const char *to_name, GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
 	g_autoptr(OutboxRow) row = NULL;
+	gboolean allowed = TRUE;
 	ComposeMail mail = {
 		.kind = kind,
-		.lang = r->lang,
+		.lang = lang,
 		.ctx = ctx,
-		.to_address = r->msg->from_address,
-		.to_name = a != NULL && a->name != NULL ? a->name : r->msg->from_name,
+		.to_address = to,
+		.to_name = to_name,
 		.in_reply_to = r->msg->message_id,
 		.references = r->msg->references,
 		.auto_replied = TRUE,
 	};
 
-	json_object_set_object_member(ctx, "event", event_json(cfg, r->lang));
-	json_object_set_string_member(ctx, "sender", r->msg->from_address);
-	json_object_set_string_member(ctx, "their_subject", r->msg->subject);
-	if (a != NULL)
-		json_object_set_object_member(ctx, "attendee", attendee_json(cfg, a, r->lang));
-	if (req != NULL) {
-		json_object_set_array_member(ctx, "problems", problems_json(cfg, req->problems, r->lang));
-		json_object_set_array_member(ctx, "notes", problems_json(cfg, req->notes, r->lang));
+	if (cfg->replies_per_sender_per_hour > 0 &&
+	    !store_rate_take(r->txn, to, r->ctx->now, cfg->replies_per_sender_per_hour, &allowed,
+			     error))
+		return FALSE;
+	if (!allowed) {
+		r->outcome->limited++;
+		return TRUE;
 	}
-	json_object_set_array_member(ctx, "form", form_json(r->lang));
-
 	row = compose_mail(r->ctx->composer, &mail, r->ctx->now, error);
 	if (row == NULL || !store_outbox_add(r->txn, row, error))
 		return FALSE;
 	r->outcome->replies++;
 	return TRUE;
+}
+
+/* Answers the sender with @kind, showing @a. */
+static gboolean reply_to_sender(Reply *r, const char *kind, const Attendee *a, GError **error)
+{
+	g_autoptr(JsonObject) ctx = reply_context(r, a, r->lang);
+	const char *name = a != NULL && a->name != NULL && g_strcmp0(a->email, r->msg->from_address) == 0
+				   ? a->name
+				   : r->msg->from_name;
+
+	return reply_send(r, kind, r->lang, ctx, r->msg->from_address, name, error);
+}
+
+static gboolean reply_error(Reply *r, const Attendee *shown, GError **error)
+{
+	r->outcome->action = "error";
+	return reply_to_sender(r, "error", shown, error);
 }
 
 /* --- registration changes ------------------------------------------------------ */
@@ -196,9 +233,8 @@ static int compare_str(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Applies what @req says to @a. Every chosen activity's day is made one of
- * the attendee's days: added with a note when the person listed days. */
-static void apply_request(const Config *cfg, Attendee *a, Request *req)
+/* Applies the fields @f names to @a, and nothing else. */
+static void apply_fields(Attendee *a, const RequestFields *f)
 {
 	char **fields[REQUEST_N_FIELDS] = {
 		[REQUEST_NAME] = &a->name,
@@ -213,20 +249,26 @@ static void apply_request(const Config *cfg, Attendee *a, Request *req)
 		[REQUEST_DELEGATION] = &a->delegation,
 	};
 
-	for (int f = 0; f < REQUEST_N_FIELDS; f++)
-		if (fields[f] != NULL)
-			set_text(fields[f], req->values[f]);
-	if (req->days != NULL)
-		replace_list(a->days, req->days);
-	if (req->activities != NULL)
-		replace_list(a->activities, req->activities);
+	for (int i = 0; i < REQUEST_N_FIELDS; i++)
+		if (fields[i] != NULL)
+			set_text(fields[i], f->values[i]);
+	if (f->days != NULL)
+		replace_list(a->days, f->days);
+	if (f->activities != NULL)
+		replace_list(a->activities, f->activities);
+}
+
+/* Makes every chosen activity's day one of @a's days: added with a note
+ * when the person listed days themselves. */
+static void complete_days(const Config *cfg, Attendee *a, Request *req, gboolean days_given)
+{
 	for (guint i = 0; i < a->activities->len; i++) {
 		const ConfigActivity *act = config_activity_find(cfg, g_ptr_array_index(a->activities, i));
 
 		if (act == NULL || attendee_list_has(a->days, act->day))
 			continue;
 		g_ptr_array_add(a->days, g_strdup(act->day));
-		if (req->days != NULL) {
+		if (days_given) {
 			const char *choice[] = {act->id, NULL};
 
 			request_add_problem(req->notes, 0, "day-added", act->day, choice);
@@ -235,70 +277,190 @@ static void apply_request(const Config *cfg, Attendee *a, Request *req)
 	g_ptr_array_sort(a->days, compare_str);
 }
 
-static void require(Request *req, const char *value, RequestField field, const char *lang)
+/* Adds a problem for each field a registration cannot do without;
+ * @who names the person in a delegation (NULL for the sender). */
+static void check_required(Request *req, const Attendee *a, guint line, const char *who,
+			   const char *lang)
 {
-	if (value == NULL || *value == '\0')
-		request_add_problem(req->problems, 0, "missing-field", request_field_label(field, lang),
-				    NULL);
+	static const RequestField required[] = {REQUEST_NAME, REQUEST_ORGANISATION,
+						REQUEST_COUNTRY, REQUEST_ACTIVITIES};
+	const char *values[] = {a->name, a->organisation, a->country,
+				a->activities->len > 0 ? "" : NULL};
+
+	for (guint i = 0; i < G_N_ELEMENTS(required); i++) {
+		g_autofree char *label = NULL;
+
+		if (values[i] != NULL && (i == 3 || *values[i] != '\0'))
+			continue;
+		label = who != NULL ? g_strdup_printf("%s (%s)", request_field_label(required[i], lang), who)
+				    : g_strdup(request_field_label(required[i], lang));
+		request_add_problem(req->problems, line, "missing-field", label, NULL);
+	}
 }
 
-static gboolean handle_form(Reply *r, Request *req, Attendee *existing, GError **error)
+/* Adds a problem for each pair of chosen activities that run at the same
+ * time: nobody can be at both. */
+static void check_overlaps(const Config *cfg, Request *req, const Attendee *a, guint line)
+{
+	for (guint i = 0; i < a->activities->len; i++) {
+		const ConfigActivity *x = config_activity_find(cfg, g_ptr_array_index(a->activities, i));
+
+		for (guint k = i + 1; x != NULL && k < a->activities->len; k++) {
+			const ConfigActivity *y =
+				config_activity_find(cfg, g_ptr_array_index(a->activities, k));
+			const char *pair[] = {x->id, y != NULL ? y->id : NULL, NULL};
+
+			/* "HH:MM" strings compare as times do. */
+			if (y == NULL || strcmp(x->day, y->day) != 0 || strcmp(x->start, y->end) >= 0 ||
+			    strcmp(y->start, x->end) >= 0)
+				continue;
+			request_add_problem(req->problems, line, "overlap", x->day, pair);
+		}
+	}
+}
+
+/* Returns the registration @email would have after @r's request (common
+ * lines, then @person's block if any), or NULL when registrations are
+ * closed to newcomers. *@update says whether one existed. */
+static Attendee *planned_registration(Reply *r, const char *email, const Attendee *existing,
+				      const RequestFields *person, gboolean *update)
 {
 	const Config *cfg = r->ctx->cfg;
-	gboolean update = existing != NULL && existing->status != ATTENDEE_CANCELLED;
-	g_autoptr(Attendee) a = NULL;
+	Request *req = r->req;
+	Attendee *a;
 
-	if (req->command == REQUEST_UPDATE && !update) {
-		request_add_problem(req->problems, 0, "not-registered", r->msg->from_address, NULL);
-		r->outcome->action = "error";
-		return reply_queue(r, "error", existing, req, error);
-	}
-	if (!update && cfg->policy == CONFIG_POLICY_CLOSED) {
-		request_add_problem(req->problems, 0, "registration-closed", cfg->event_name, NULL);
-		r->outcome->action = "error";
-		return reply_queue(r, "error", existing, req, error);
-	}
-	if (update) {
+	*update = existing != NULL && existing->status != ATTENDEE_CANCELLED;
+	if (!*update && cfg->policy == CONFIG_POLICY_CLOSED)
+		return NULL;
+	if (*update) {
 		a = attendee_copy(existing);
 	} else {
 		a = attendee_new();
-		a->email = g_strdup(r->outcome->email);
+		a->email = g_strdup(email);
 		a->registered_at = r->ctx->now;
 		a->status = ATTENDEE_CONFIRMED;
 	}
-	apply_request(cfg, a, req);
+	apply_fields(a, &req->fields);
+	if (person != NULL)
+		apply_fields(a, person);
+	complete_days(cfg, a, req,
+		      req->fields.days != NULL || (person != NULL && person->days != NULL));
 	if (a->language == NULL)
-		a->language = g_strdup(r->lang);
-	require(req, a->name, REQUEST_NAME, r->lang);
-	require(req, a->organisation, REQUEST_ORGANISATION, r->lang);
-	require(req, a->country, REQUEST_COUNTRY, r->lang);
-	if (a->activities->len == 0)
-		require(req, NULL, REQUEST_ACTIVITIES, r->lang);
-	if (req->problems->len > 0) {
-		r->outcome->action = "error";
-		/* Nothing changes: the answer shows what is stored, if anything. */
-		return reply_queue(r, "error", existing, req, error);
-	}
+		a->language = g_strdup(person != NULL && person->values[REQUEST_LANGUAGE] != NULL
+					       ? person->values[REQUEST_LANGUAGE]
+					       : r->lang);
 	a->updated_at = r->ctx->now;
-	if (!store_attendee_put(r->txn, a, error))
-		return FALSE;
-	r->outcome->action = update ? "updated" : "registered";
-	return reply_queue(r, r->outcome->action, a, req, error);
+	return a;
 }
 
-static gboolean handle_cancel(Reply *r, Request *req, Attendee *existing, GError **error)
+static gboolean handle_form(Reply *r, Attendee *existing, GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
+	Request *req = r->req;
+	g_autoptr(Attendee) a = NULL;
+	gboolean update;
+
+	if (req->command == REQUEST_UPDATE &&
+	    (existing == NULL || existing->status == ATTENDEE_CANCELLED)) {
+		request_add_problem(req->problems, 0, "not-registered", r->outcome->email, NULL);
+		return reply_error(r, existing, error);
+	}
+	a = planned_registration(r, r->outcome->email, existing, NULL, &update);
+	if (a == NULL) {
+		request_add_problem(req->problems, 0, "registration-closed", cfg->event_name, NULL);
+		return reply_error(r, existing, error);
+	}
+	check_required(req, a, 0, NULL, r->lang);
+	check_overlaps(cfg, req, a, 0);
+	if (req->problems->len > 0)
+		/* Nothing changes: the answer shows what is stored, if anything. */
+		return reply_error(r, existing, error);
+	if (!store_attendee_put(r->txn, a, error))
+		return FALSE;
+	r->outcome->people++;
+	r->outcome->action = update ? "updated" : "registered";
+	return reply_to_sender(r, r->outcome->action, a, error);
+}
+
+/* A leader registers several people: each block is checked first, and only
+ * when every one is right are they all stored; each person is told, and
+ * the leader gets the summary. */
+static gboolean handle_delegation(Reply *r, GError **error)
+{
+	Request *req = r->req;
+	g_autoptr(GPtrArray) planned = g_ptr_array_new_with_free_func((GDestroyNotify)attendee_free);
+	g_autoptr(GArray) updates = g_array_new(FALSE, FALSE, sizeof(gboolean));
+	g_autoptr(JsonObject) summary = NULL;
+	JsonArray *people;
+
+	for (guint i = 0; i < req->people->len; i++) {
+		const RequestFields *p = g_ptr_array_index(req->people, i);
+		const char *email = p->values[REQUEST_EMAIL];
+		g_autoptr(Attendee) existing = NULL;
+		GError *e = NULL;
+		Attendee *a;
+		gboolean update;
+
+		if (email == NULL)
+			continue; /* already a problem: "attendee-without-address" */
+		existing = store_attendee_get(r->txn, email, &e);
+		if (e != NULL) {
+			g_propagate_error(error, e);
+			return FALSE;
+		}
+		a = planned_registration(r, email, existing, p, &update);
+		if (a == NULL) {
+			request_add_problem(req->problems, p->line, "registration-closed",
+					    r->ctx->cfg->event_name, NULL);
+			continue;
+		}
+		check_required(req, a, p->line, a->name != NULL ? a->name : email, r->lang);
+		check_overlaps(r->ctx->cfg, req, a, p->line);
+		g_ptr_array_add(planned, a);
+		g_array_append_val(updates, update);
+	}
+	if (req->problems->len > 0)
+		return reply_error(r, NULL, error);
+
+	summary = reply_context(r, NULL, r->lang);
+	people = json_array_new();
+	for (guint i = 0; i < planned->len; i++) {
+		Attendee *a = g_ptr_array_index(planned, i);
+		const char *kind = g_array_index(updates, gboolean, i) ? "updated" : "registered";
+		const char *lang = config_has_language(r->ctx->cfg, a->language) ? a->language : r->lang;
+		g_autoptr(JsonObject) ctx = reply_context(r, a, lang);
+		JsonObject *entry = attendee_json(r->ctx->cfg, a, r->lang);
+
+		if (!store_attendee_put(r->txn, a, error))
+			return FALSE;
+		r->outcome->people++;
+		json_object_set_string_member(ctx, "registered_by", r->msg->from_address);
+		if (g_strcmp0(a->email, r->msg->from_address) != 0 &&
+		    !reply_send(r, kind, lang, ctx, a->email, a->name, error))
+			return FALSE;
+		json_object_set_string_member(entry, "change", kind);
+		json_array_add_object_element(people, entry);
+	}
+	json_object_set_array_member(summary, "people", people);
+	json_object_set_int_member(summary, "count", planned->len);
+	r->outcome->action = "delegation";
+	return reply_send(r, "delegation", r->lang, summary, r->msg->from_address, r->msg->from_name,
+			  error);
+}
+
+static gboolean handle_cancel(Reply *r, Attendee *existing, GError **error)
 {
 	if (existing == NULL || existing->status == ATTENDEE_CANCELLED) {
-		request_add_problem(req->problems, 0, "not-registered", r->msg->from_address, NULL);
-		r->outcome->action = "error";
-		return reply_queue(r, "error", existing, req, error);
+		request_add_problem(r->req->problems, 0, "not-registered", r->outcome->email, NULL);
+		return reply_error(r, existing, error);
 	}
 	existing->status = ATTENDEE_CANCELLED;
 	existing->updated_at = r->ctx->now;
 	if (!store_attendee_put(r->txn, existing, error))
 		return FALSE;
+	r->outcome->people++;
 	r->outcome->action = "cancelled";
-	return reply_queue(r, "cancelled", existing, req, error);
+	return reply_to_sender(r, "cancelled", existing, error);
 }
 
 gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *msg,
@@ -306,7 +468,7 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 {
 	g_autoptr(Request) req = NULL;
 	g_autoptr(Attendee) existing = NULL;
-	Reply r = {ctx, txn, msg, outcome, NULL};
+	Reply r = {ctx, txn, msg, NULL, outcome, NULL};
 	gboolean seen = FALSE;
 	const char *email;
 
@@ -324,8 +486,10 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 		return TRUE;
 	}
 
-	req = request_parse(ctx->cfg, msg->subject, msg->body);
-	email = req->values[REQUEST_EMAIL] != NULL ? req->values[REQUEST_EMAIL] : msg->from_address;
+	req = request_parse(ctx->cfg, msg->subject, msg->detail, msg->body);
+	r.req = req;
+	email = req->fields.values[REQUEST_EMAIL] != NULL ? req->fields.values[REQUEST_EMAIL]
+							 : msg->from_address;
 	outcome->email = g_strdup(email);
 	{
 		GError *e = NULL;
@@ -337,7 +501,7 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 		}
 	}
 	r.lang = request_language(req, ctx->cfg);
-	if (req->values[REQUEST_LANGUAGE] == NULL && !req->french && existing != NULL &&
+	if (req->fields.values[REQUEST_LANGUAGE] == NULL && !req->french && existing != NULL &&
 	    existing->language != NULL && config_has_language(ctx->cfg, existing->language))
 		r.lang = existing->language;
 
@@ -345,20 +509,22 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 	case REQUEST_FORM:
 	case REQUEST_REGISTER:
 	case REQUEST_UPDATE:
-		return handle_form(&r, req, existing, error);
+		if (req->people->len > 0)
+			return handle_delegation(&r, error);
+		return handle_form(&r, existing, error);
 	case REQUEST_CANCEL:
-		return handle_cancel(&r, req, existing, error);
+		return handle_cancel(&r, existing, error);
 	case REQUEST_HELP:
 		outcome->action = "help";
-		return reply_queue(&r, "help", existing, req, error);
+		return reply_to_sender(&r, "help", existing, error);
 	case REQUEST_PROGRAMME:
 		outcome->action = "programme";
-		return reply_queue(&r, "programme", existing, req, error);
+		return reply_to_sender(&r, "programme", existing, error);
 	case REQUEST_STATUS:
 	case REQUEST_CONFIRM:
 		/* With nothing awaiting confirmation, CONFIRM answers like STATUS. */
 		outcome->action = "status";
-		return reply_queue(&r, "status", existing, req, error);
+		return reply_to_sender(&r, "status", existing, error);
 	}
 	g_assert_not_reached();
 }

@@ -18,9 +18,12 @@ typedef struct {
 
 typedef struct {
 	const char *action;    /* "registered", "updated", "cancelled", "status",
-				* "help", "programme", "error", "duplicate", "robot" */
+				* "help", "programme", "delegation", "error",
+				* "duplicate", "robot" */
 	char *email;           /* whose registration, or NULL */
 	guint replies;         /* outbox rows queued */
+	guint limited;         /* answers held back by the hourly limit */
+	guint people;          /* registrations changed (several for a delegation) */
 } CommandOutcome;
 
 /* Decides what @msg asks for and writes its effects into @txn. It may run

@@ -10,7 +10,7 @@
 #include "text.h"
 
 const char *const compose_kinds[] = {"registered", "updated", "cancelled", "status",
-				     "error",      "help",    "programme", NULL};
+				     "error",      "help",    "programme", "delegation", NULL};
 
 struct _Composer {
 	const Config *cfg;

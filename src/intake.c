@@ -78,10 +78,14 @@ static void intake_one(const CommandContext *ctx, Store *store, const char *name
 		stats->answered++;
 	{
 		g_autofree char *replies = g_strdup_printf("%u", apply.outcome.replies);
+		g_autofree char *limited = apply.outcome.limited > 0
+						   ? g_strdup_printf("%u", apply.outcome.limited)
+						   : NULL;
 
 		log_event(LOG_INFO, "message", "file", name, "message_id", msg->message_id, "from",
 			  msg->from_address, "action", apply.outcome.action, "email",
-			  apply.outcome.email, "robot", msg->robot, "replies", replies, NULL);
+			  apply.outcome.email, "robot", msg->robot, "replies", replies,
+			  "rate_limited", limited, NULL);
 	}
 	command_outcome_clear(&apply.outcome);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "html.h"
 #include "text.h"
 
 /* Deeper MIME than this is not a registration form; refuse it rather than
@@ -30,6 +31,7 @@ void message_free(Message *msg)
 	g_free(msg->subject);
 	g_free(msg->body);
 	g_free(msg->robot);
+	g_free(msg->detail);
 	g_free(msg);
 }
 
@@ -107,44 +109,6 @@ static char *robot_reason(GMimeMessage *m, const char *from, const char *own_add
 	return NULL;
 }
 
-typedef struct {
-	GMimeTextPart *text;
-	int depth;
-	gboolean too_deep;
-} BodySearch;
-
-static gboolean is_attachment(GMimeObject *part)
-{
-	GMimeContentDisposition *d = g_mime_object_get_content_disposition(part);
-
-	return d != NULL && g_mime_content_disposition_is_attachment(d);
-}
-
-/* Depth-first search for the first text/plain part that is not an
- * attachment, refusing to go deeper than MESSAGE_MAX_DEPTH. */
-static void find_text(GMimeObject *obj, BodySearch *s)
-{
-	if (s->text != NULL || s->too_deep)
-		return;
-	if (++s->depth > MESSAGE_MAX_DEPTH) {
-		s->too_deep = TRUE;
-		return;
-	}
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
-
-		for (int i = 0; i < n && s->text == NULL && !s->too_deep; i++)
-			find_text(g_mime_multipart_get_part(mp, i), s);
-	} else if (GMIME_IS_TEXT_PART(obj) && !is_attachment(obj)) {
-		GMimeContentType *ct = g_mime_object_get_content_type(obj);
-
-		if (g_mime_content_type_is_type(ct, "text", "plain"))
-			s->text = GMIME_TEXT_PART(obj);
-	}
-	s->depth--;
-}
-
 /* Returns @text with CRLF and lone CR made LF, NULs dropped, valid UTF-8. */
 static char *normalise_text(const char *text)
 {
@@ -161,6 +125,224 @@ static char *normalise_text(const char *text)
 		}
 	}
 	return g_string_free(out, FALSE);
+}
+
+typedef struct {
+	GMimePart *plain;  /* the first text/plain part that is not an attachment */
+	GMimePart *html;   /* else the first text/html one */
+	int depth;
+	gboolean too_deep;
+} BodySearch;
+
+static gboolean is_attachment(GMimeObject *part)
+{
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(part);
+
+	return d != NULL && g_mime_content_disposition_is_attachment(d);
+}
+
+/* Depth-first search for the parts a person wrote, refusing to go deeper
+ * than MESSAGE_MAX_DEPTH. Attached or forwarded messages are not entered:
+ * what they hold was written by someone else. */
+static void find_text(GMimeObject *obj, BodySearch *s)
+{
+	if (s->plain != NULL || s->too_deep)
+		return;
+	if (++s->depth > MESSAGE_MAX_DEPTH) {
+		s->too_deep = TRUE;
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n && s->plain == NULL && !s->too_deep; i++)
+			find_text(g_mime_multipart_get_part(mp, i), s);
+	} else if (GMIME_IS_PART(obj) && !is_attachment(obj)) {
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+		if (g_mime_content_type_is_type(ct, "text", "plain"))
+			s->plain = GMIME_PART(obj);
+		else if (s->html == NULL && g_mime_content_type_is_type(ct, "text", "html"))
+			s->html = GMIME_PART(obj);
+	}
+	s->depth--;
+}
+
+/* Returns the part's content with its transfer encoding (base64,
+ * quoted-printable) undone, still in its own charset. */
+static GByteArray *part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+	GByteArray *bytes;
+
+	if (content != NULL)
+		g_mime_data_wrapper_write_to_stream(content, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	return bytes;
+}
+
+/* Top-level domains of the countries that write in windows-1250 when their
+ * mail client declares nothing. */
+static gboolean central_european(const char *address)
+{
+	static const char *const tlds[] = {".hu", ".ro", ".hr", ".rs", ".pl", ".cz", ".sk",
+					   ".si", ".ba", ".me", ".al", ".mk"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(tlds); i++)
+		if (g_str_has_suffix(address, tlds[i]))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean has_8bit(const guint8 *data, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		if (data[i] >= 0x80)
+			return TRUE;
+	return FALSE;
+}
+
+/* Returns @bytes as UTF-8. The declared charset is trusted unless the text
+ * says otherwise: valid UTF-8 with 8-bit bytes is UTF-8 whatever the label
+ * (Latin-1 text is virtually never valid UTF-8), and text that does not
+ * convert from its label is read in the charset its sender's country
+ * uses, so no name turns to mojibake. */
+static char *to_utf8(GByteArray *bytes, const char *declared, const char *sender)
+{
+	const char *data = (const char *)bytes->data;
+	gsize len = bytes->len;
+	const char *fallback = central_european(sender) ? "WINDOWS-1250" : "WINDOWS-1252";
+	char *out;
+
+	if (g_utf8_validate_len(data, len, NULL) &&
+	    (has_8bit(bytes->data, len) || declared == NULL ||
+	     g_ascii_strcasecmp(declared, "utf-8") == 0 ||
+	     g_ascii_strcasecmp(declared, "us-ascii") == 0))
+		return g_strndup(data, len);
+	if (declared != NULL && g_ascii_strcasecmp(declared, "utf-8") != 0) {
+		const char *name = g_mime_charset_iconv_name(declared);
+
+		/* ISO-8859-1 labels stand for windows-1252 in practice (as HTML5
+		 * reads them): Outlook's curly quotes are 0x91-0x94. */
+		if (g_ascii_strcasecmp(g_mime_charset_canon_name(declared), "iso-8859-1") == 0)
+			name = "WINDOWS-1252";
+		out = g_convert(data, (gssize)len, "UTF-8", name, NULL, NULL, NULL);
+		if (out != NULL)
+			return out;
+	}
+	out = g_convert_with_fallback(data, (gssize)len, "UTF-8", fallback, "?", NULL, NULL, NULL);
+	return out != NULL ? out : g_utf8_make_valid(data, (gssize)len);
+}
+
+/* Joins format=flowed lines (RFC 3676): a line ending in a space goes on
+ * with the next one at the same quote depth; DelSp=yes drops that space;
+ * space-stuffing is undone. */
+static char *unflow(const char *text, gboolean delsp)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_new(NULL);
+	int open_depth = -1; /* quote depth of a paragraph still being joined */
+
+	for (char **l = lines; *l != NULL; l++) {
+		const char *p = *l;
+		int depth = 0;
+		gsize len;
+		gboolean flowed;
+
+		while (*p == '>') {
+			depth++;
+			p++;
+		}
+		if (*p == ' ')
+			p++;
+		len = strlen(p);
+		flowed = len > 0 && p[len - 1] == ' ' && strcmp(p, "-- ") != 0;
+		if (open_depth >= 0 && open_depth != depth)
+			g_string_append_c(out, '\n'); /* a paragraph cut by a change of depth */
+		if (open_depth != depth) {
+			for (int i = 0; i < depth; i++)
+				g_string_append(out, "> ");
+		}
+		g_string_append_len(out, p, (gssize)(flowed && delsp ? len - 1 : len));
+		if (flowed) {
+			open_depth = depth;
+		} else {
+			g_string_append_c(out, '\n');
+			open_depth = -1;
+		}
+	}
+	if (out->len > 0 && out->str[out->len - 1] == '\n')
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
+/* Returns the text a person wrote in @s's part, as UTF-8 with LF ends. */
+static char *body_text(BodySearch *s, const char *sender)
+{
+	GMimePart *part = s->plain != NULL ? s->plain : s->html;
+	GMimeObject *obj;
+	g_autoptr(GByteArray) bytes = NULL;
+	g_autofree char *utf8 = NULL, *lf = NULL;
+	const char *format;
+
+	if (part == NULL)
+		return g_strdup("");
+	obj = GMIME_OBJECT(part);
+	bytes = part_bytes(part);
+	utf8 = to_utf8(bytes, g_mime_object_get_content_type_parameter(obj, "charset"), sender);
+	lf = normalise_text(utf8);
+	if (part == s->html)
+		return html_to_text(lf, strlen(lf));
+	format = g_mime_object_get_content_type_parameter(obj, "format");
+	if (format != NULL && g_ascii_strcasecmp(format, "flowed") == 0) {
+		const char *delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+
+		return unflow(lf, delsp != NULL && g_ascii_strcasecmp(delsp, "yes") == 0);
+	}
+	return g_steal_pointer(&lf);
+}
+
+/* Returns what follows the '+' when the message was written to the event's
+ * address with a detail (register+cancel@...), as the delivering MTA or the
+ * sender's To and Cc say; NULL otherwise. */
+static char *address_detail(GMimeMessage *m, const char *own_address)
+{
+	static const char *const headers[] = {"Delivered-To", "X-Original-To", "Envelope-To", "To",
+					      "Cc"};
+	const char *at = strchr(own_address, '@');
+	g_autofree char *local = g_strndup(own_address, at != NULL ? (gsize)(at - own_address) : 0);
+
+	if (at == NULL)
+		return NULL;
+	for (guint h = 0; h < G_N_ELEMENTS(headers); h++) {
+		const char *value = header(m, headers[h]);
+		g_autoptr(InternetAddressList) list = NULL;
+
+		if (value == NULL)
+			continue;
+		list = internet_address_list_parse(NULL, value);
+		for (int i = 0; list != NULL && i < internet_address_list_length(list); i++) {
+			InternetAddress *a = internet_address_list_get_address(list, i);
+			g_autofree char *addr = NULL;
+			const char *plus, *aat;
+
+			if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+				continue;
+			addr = text_clean_address(
+				internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+			plus = strchr(addr, '+');
+			aat = strrchr(addr, '@');
+			if (plus == NULL || aat == NULL || plus > aat ||
+			    (gsize)(plus - addr) != strlen(local) ||
+			    strncmp(addr, local, strlen(local)) != 0 || g_ascii_strcasecmp(aat, at) != 0)
+				continue;
+			return g_strndup(plus + 1, aat - plus - 1);
+		}
+	}
+	return NULL;
 }
 
 static char *digest_id(const char *path)
@@ -271,6 +453,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	msg->references = build_references(m, msg->message_id);
 	msg->subject = text_clean_line(g_mime_message_get_subject(m));
 	msg->robot = robot_reason(m, msg->from_address, own_address);
+	msg->detail = address_detail(m, own_address);
 
 	if (g_mime_message_get_mime_part(m) != NULL)
 		find_text(g_mime_message_get_mime_part(m), &search);
@@ -279,12 +462,6 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 			    "MIME nested deeper than %d levels", MESSAGE_MAX_DEPTH);
 		return NULL;
 	}
-	if (search.text != NULL) {
-		g_autofree char *text = g_mime_text_part_get_text(search.text);
-
-		msg->body = normalise_text(text != NULL ? text : "");
-	} else {
-		msg->body = g_strdup("");
-	}
+	msg->body = body_text(&search, msg->from_address);
 	return g_steal_pointer(&msg);
 }

@@ -25,6 +25,7 @@ typedef struct {
 	char *subject;       /* decoded; may be "" */
 	char *body;          /* the text the person wrote, UTF-8, LF line ends */
 	char *robot;         /* why it is machine mail needing no answer, or NULL */
+	char *detail;        /* "cancel" when written to register+cancel@..., or NULL */
 } Message;
 
 /* Reads the message in file @path. Its size is checked against @max_size

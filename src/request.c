@@ -81,17 +81,27 @@ static void problem_free(gpointer data)
 	g_free(p);
 }
 
+static void fields_clear(RequestFields *f)
+{
+	for (int i = 0; i < REQUEST_N_FIELDS; i++)
+		g_clear_pointer(&f->values[i], g_free);
+	g_clear_pointer(&f->days, g_ptr_array_unref);
+	g_clear_pointer(&f->activities, g_ptr_array_unref);
+}
+
+static void person_free(gpointer data)
+{
+	fields_clear(data);
+	g_free(data);
+}
+
 void request_free(Request *req)
 {
 	if (req == NULL)
 		return;
 	g_free(req->token);
-	for (int i = 0; i < REQUEST_N_FIELDS; i++)
-		g_free(req->values[i]);
-	if (req->days != NULL)
-		g_ptr_array_unref(req->days);
-	if (req->activities != NULL)
-		g_ptr_array_unref(req->activities);
+	fields_clear(&req->fields);
+	g_ptr_array_unref(req->people);
 	g_ptr_array_unref(req->problems);
 	g_ptr_array_unref(req->notes);
 	g_free(req);
@@ -566,8 +576,8 @@ static char *clean_value(const char *value)
 	return clean;
 }
 
-static void set_value(const Config *cfg, Request *req, RequestField field, const char *raw,
-		      guint line)
+static void set_value(const Config *cfg, Request *req, RequestFields *to, RequestField field,
+		      const char *raw, guint line)
 {
 	g_autofree char *value = clean_value(raw);
 
@@ -576,14 +586,14 @@ static void set_value(const Config *cfg, Request *req, RequestField field, const
 		return;
 	switch (field) {
 	case REQUEST_DAYS:
-		if (req->days != NULL)
-			g_ptr_array_unref(req->days);
-		req->days = parse_days(cfg, raw, line, req);
+		if (to->days != NULL)
+			g_ptr_array_unref(to->days);
+		to->days = parse_days(cfg, raw, line, req);
 		return;
 	case REQUEST_ACTIVITIES:
-		if (req->activities != NULL)
-			g_ptr_array_unref(req->activities);
-		req->activities = parse_activities(cfg, raw, line, req);
+		if (to->activities != NULL)
+			g_ptr_array_unref(to->activities);
+		to->activities = parse_activities(cfg, raw, line, req);
 		return;
 	case REQUEST_COUNTRY: {
 		const char *code = country_lookup(value);
@@ -592,8 +602,8 @@ static void set_value(const Config *cfg, Request *req, RequestField field, const
 			request_add_problem(req->problems, line, "unknown-country", value, NULL);
 			return;
 		}
-		g_free(req->values[field]);
-		req->values[field] = g_strdup(code);
+		g_free(to->values[field]);
+		to->values[field] = g_strdup(code);
 		return;
 	}
 	case REQUEST_LANGUAGE: {
@@ -604,8 +614,8 @@ static void set_value(const Config *cfg, Request *req, RequestField field, const
 					    (const char *const *)cfg->languages);
 			return;
 		}
-		g_free(req->values[field]);
-		req->values[field] = g_strdup(code);
+		g_free(to->values[field]);
+		to->values[field] = g_strdup(code);
 		return;
 	}
 	case REQUEST_EMAIL: {
@@ -617,13 +627,13 @@ static void set_value(const Config *cfg, Request *req, RequestField field, const
 			request_add_problem(req->problems, line, "bad-email", value, NULL);
 			return;
 		}
-		g_free(req->values[field]);
-		req->values[field] = g_steal_pointer(&addr);
+		g_free(to->values[field]);
+		to->values[field] = g_steal_pointer(&addr);
 		return;
 	}
 	default:
-		g_free(req->values[field]);
-		req->values[field] = g_steal_pointer(&value);
+		g_free(to->values[field]);
+		to->values[field] = g_steal_pointer(&value);
 		return;
 	}
 }
@@ -648,18 +658,122 @@ static char *gather_list_lines(char **lines, guint *i)
 	return g_string_free(items, FALSE);
 }
 
-Request *request_parse(const Config *cfg, const char *subject, const char *body)
+/* The first line of an Outlook-style header block of a quoted original:
+ * "From:"/"De :"/"Von:" followed within a few lines by its "Sent:" (or
+ * "Date:") and "To:" or "Subject:" lines. */
+static gboolean starts_header_block(char **lines, guint i)
+{
+	static const char *const from = "from|de|von|da|od|felado";
+	static const char *const sent = "sent|date|envoye|gesendet|datum|inviato|poslano|kuldve";
+	static const char *const to = "to|subject|a|objet|an|betreff|oggetto|cc|targy|predmet";
+	gboolean has_sent = FALSE, has_to = FALSE;
+
+	for (guint k = i; lines[k] != NULL && k < i + 6; k++) {
+		const char *colon = strchr(lines[k], ':');
+		g_autofree char *raw = NULL, *key = NULL;
+
+		if (colon == NULL || colon - lines[k] > 30) {
+			if (k == i)
+				return FALSE;
+			continue;
+		}
+		raw = g_strndup(lines[k], colon - lines[k]);
+		key = text_fold(raw);
+		if (k == i && !word_in(key, from))
+			return FALSE;
+		has_sent = has_sent || word_in(key, sent);
+		has_to = has_to || word_in(key, to);
+	}
+	return has_sent && has_to;
+}
+
+/* Legal disclaimers and their like: nothing after them is a form. */
+static gboolean starts_disclaimer(const char *line)
+{
+	static const char *const openings[] = {
+		"confidentiality notice", "confidential", "disclaimer", "this e mail and any",
+		"this email and any", "this message and any", "this e mail is confidential",
+		"this email is confidential", "the information contained in this",
+		"this message contains confidential", "ce message et toutes les pieces",
+		"ce message et ses pieces jointes", "ce courriel et", "ce message est confidentiel",
+		"avertissement", "avis de confidentialite", "please consider the environment",
+		"pensez a l environnement"};
+	g_autofree char *folded = text_fold(line);
+
+	for (guint i = 0; i < G_N_ELEMENTS(openings); i++)
+		if (g_str_has_prefix(folded, openings[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* Reads "Ana Popescu <ana@example.ro>" (or "Ana Popescu, ana@…", "ana@…
+ * (Ana Popescu)") into a person's name and address. */
+static void read_attendee(RequestFields *person, const char *value)
+{
+	g_autoptr(GRegex) re = g_regex_new("[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+\\.[^\\s<>(),;:\"]+", 0,
+					   0, NULL);
+	g_autoptr(GMatchInfo) m = NULL;
+	g_autofree char *addr = NULL;
+	GString *name;
+	int start, end;
+
+	if (!g_regex_match(re, value, 0, &m))
+		return;
+	addr = g_match_info_fetch(m, 0);
+	g_match_info_fetch_pos(m, 0, &start, &end);
+	name = g_string_new_len(value, start);
+	g_string_append(name, value + end);
+	g_strdelimit(name->str, "<>(),;\"", ' ');
+	person->values[REQUEST_EMAIL] = g_ascii_strdown(addr, -1);
+	person->values[REQUEST_NAME] = text_clean_line(name->str);
+	/* "Ana Popescu - ana@…" */
+	while (g_str_has_suffix(person->values[REQUEST_NAME], " -") ||
+	       g_str_has_suffix(person->values[REQUEST_NAME], " –"))
+		*strrchr(person->values[REQUEST_NAME], ' ') = '\0';
+	if (*person->values[REQUEST_NAME] == '\0')
+		g_clear_pointer(&person->values[REQUEST_NAME], g_free);
+	g_string_free(name, TRUE);
+}
+
+static gboolean is_attendee_key(const char *key)
+{
+	g_autofree char *folded = text_fold(key);
+	g_autoptr(GRegex) re = g_regex_new("^(attendee|participant|participante|delegate|"
+					   "person|personne|delegue|deleguee)( [0-9]+)?$",
+					   0, 0, NULL);
+
+	return g_regex_match(re, folded, 0, NULL);
+}
+
+/* Where the lines being read belong. */
+typedef enum {
+	READ_OWN,      /* the person's own text */
+	READ_INLINE,   /* after "On … wrote:": only unquoted lines are theirs */
+} ReadMode;
+
+Request *request_parse(const Config *cfg, const char *subject, const char *detail,
+		       const char *body)
 {
 	Request *req = g_new0(Request, 1);
 	g_auto(GStrv) lines = g_strsplit(body != NULL ? body : "", "\n", -1);
+	RequestFields *target = &req->fields;
+	const FieldInfo *pending = NULL; /* a quoted "> Key:" awaiting an inline answer */
 	gboolean french = FALSE, command_seen;
 	gboolean first_line = TRUE;
+	ReadMode mode = READ_OWN;
 
+	req->people = g_ptr_array_new_with_free_func(person_free);
 	req->problems = g_ptr_array_new_with_free_func(problem_free);
 	req->notes = g_ptr_array_new_with_free_func(problem_free);
 	req->command = REQUEST_FORM;
 	command_seen = subject != NULL &&
 		       read_command(subject, &req->command, &req->french, &req->token);
+	if (!command_seen && detail != NULL) {
+		gboolean fr = FALSE;
+
+		command_seen = read_command(detail, &req->command, &fr, NULL);
+		req->french = req->french || (command_seen && fr);
+	}
 
 	for (guint i = 0; lines[i] != NULL; i++) {
 		const char *line = lines[i];
@@ -668,17 +782,50 @@ Request *request_parse(const Config *cfg, const char *subject, const char *body)
 		const FieldInfo *f;
 
 		if (strcmp(line, "-- ") == 0 || strcmp(line, "--") == 0 ||
-		    starts_quoted_original(line))
+		    starts_disclaimer(trimmed) || starts_header_block(lines, i))
 			break;
-		if (*trimmed == '>' || *trimmed == '\0')
+		if (starts_quoted_original(line)) {
+			/* What follows is theirs only where it is not quoted. */
+			mode = READ_INLINE;
+			continue;
+		}
+		if (*trimmed == '>') {
+			g_autofree char *inner = g_strstrip(g_strdup(trimmed + strspn(trimmed, "> ")));
+
+			colon = strchr(inner, ':');
+			pending = NULL;
+			if (mode == READ_INLINE && colon != NULL && colon - inner <= 40) {
+				g_autofree char *key = g_strndup(inner, colon - inner);
+				g_autofree char *value = g_strstrip(g_strdup(colon + 1));
+
+				if (value[strspn(value, "_.-… ")] == '\0')
+					pending = field_for_key(key, &french);
+			}
+			continue;
+		}
+		if (*trimmed == '\0')
 			continue;
 		colon = strchr(trimmed, ':');
 		if (colon != NULL && colon - trimmed <= 40) {
 			g_autofree char *key = g_strndup(trimmed, colon - trimmed);
+			g_autofree char *value = g_strstrip(g_strdup(colon + 1));
 
+			if (is_attendee_key(key)) {
+				RequestFields *person = g_new0(RequestFields, 1);
+
+				person->line = i + 1;
+				read_attendee(person, value);
+				if (person->values[REQUEST_EMAIL] == NULL)
+					request_add_problem(req->problems, i + 1,
+							    "attendee-without-address", value, NULL);
+				g_ptr_array_add(req->people, person);
+				target = person;
+				first_line = FALSE;
+				pending = NULL;
+				continue;
+			}
 			f = field_for_key(key, &french);
 			if (f != NULL) {
-				g_autofree char *value = g_strstrip(g_strdup(colon + 1));
 				guint at = i + 1;
 
 				req->french = req->french || french;
@@ -687,10 +834,19 @@ Request *request_parse(const Config *cfg, const char *subject, const char *body)
 					g_free(value);
 					value = gather_list_lines(lines, &i);
 				}
-				set_value(cfg, req, f->field, value, at);
+				set_value(cfg, req, target, f->field, value, at);
 				first_line = FALSE;
+				pending = NULL;
 				continue;
 			}
+		}
+		if (pending != NULL) {
+			/* The answer typed under a quoted "> Key:" of the invitation. */
+			req->french = req->french || french;
+			set_value(cfg, req, target, pending->field, trimmed, i + 1);
+			pending = NULL;
+			first_line = FALSE;
+			continue;
 		}
 		if (first_line && !command_seen) {
 			gboolean fr = FALSE;
@@ -707,8 +863,8 @@ Request *request_parse(const Config *cfg, const char *subject, const char *body)
 
 const char *request_language(const Request *req, const Config *cfg)
 {
-	if (req->values[REQUEST_LANGUAGE] != NULL)
-		return req->values[REQUEST_LANGUAGE];
+	if (req->fields.values[REQUEST_LANGUAGE] != NULL)
+		return req->fields.values[REQUEST_LANGUAGE];
 	if (req->french && config_has_language(cfg, "fr"))
 		return "fr";
 	return cfg->languages[0];
@@ -769,6 +925,17 @@ char *request_problem_describe(const RequestProblem *p, const Config *cfg, const
 	if (strcmp(p->code, "registration-closed") == 0)
 		return g_strdup_printf(fr ? "les inscriptions à %s sont closes"
 					  : "registration for %s is closed",
+				       p->text);
+	if (strcmp(p->code, "overlap") == 0 && g_strv_length(p->choices) == 2) {
+		g_autofree char *day = text_day_label(p->text, lang);
+
+		return g_strdup_printf(fr ? "%s et %s ont lieu en même temps (%s) : choisissez l'une des deux"
+					  : "%s and %s take place at the same time (%s): choose one",
+				       p->choices[0], p->choices[1], day);
+	}
+	if (strcmp(p->code, "attendee-without-address") == 0)
+		return g_strdup_printf(fr ? "%s : il manque l'adresse électronique (Participant : Nom <adresse>)"
+					  : "%s: no email address (Attendee: Name <address>)",
 				       p->text);
 	if (strcmp(p->code, "day-added") == 0)
 		return g_strdup_printf(fr ? "%s : jour ajouté pour %s" : "%s: day added for %s",

@@ -40,28 +40,42 @@ typedef struct {
 	char *code;      /* what kind of problem: "unknown-day", "unknown-activity",
 			  * "unknown-country", "unknown-language", "bad-email",
 			  * "missing-field", "not-registered",
+			  * "attendee-without-address", "overlap" (text: the
+			  * day, choices: the two activities),
 			  * "registration-closed"; for notes "guessed-activity",
 			  * "day-added" */
 	char *text;      /* what was written (cleaned), or the field's name */
 	GStrv choices;   /* closest accepted values, best first; never NULL */
 } RequestProblem;
 
+/* What one message says of a person: the lines before any Attendee: line
+ * (which apply to everyone named), or one delegation member's block. */
 typedef struct {
-	RequestCommand command;
-	char *token;                     /* CONFIRM's argument, or NULL */
+	guint line;                      /* the Attendee: line; 0 for the common part */
 	char *values[REQUEST_N_FIELDS];  /* cleaned text of each field given, else NULL;
-					  * country is the ISO code, language the code */
+					  * country is the ISO code, language the code,
+					  * email lower-case */
 	GPtrArray *days;        /* char * dates, sorted; NULL when not given */
 	GPtrArray *activities;  /* char * ids in programme order; NULL when not given */
+} RequestFields;
+
+typedef struct {
+	RequestCommand command;
+	char *token;            /* CONFIRM's argument, or NULL */
+	RequestFields fields;   /* the lines outside any Attendee: block */
+	GPtrArray *people;      /* RequestFields *: one per Attendee: line, in order */
 	GPtrArray *problems;    /* RequestProblem *; empty when all was understood */
 	GPtrArray *notes;       /* RequestProblem *: what was understood with a guess */
 	gboolean french;        /* written in French (keys or command words) */
 } Request;
 
-/* Reads @subject and @body (UTF-8, LF line ends) against the event in @cfg.
- * Always returns a Request (free with request_free()); what could not be
+/* Reads @subject, the address @detail (register+DETAIL@...; may be NULL)
+ * and @body (UTF-8, LF line ends) against the event in @cfg. The command
+ * comes from the subject, else the detail, else the first line. Always
+ * returns a Request (free with request_free()); what could not be
  * understood is in its problems. */
-Request *request_parse(const Config *cfg, const char *subject, const char *body);
+Request *request_parse(const Config *cfg, const char *subject, const char *detail,
+		       const char *body);
 
 void request_free(Request *req);
 

@@ -33,7 +33,7 @@ typedef struct {
 struct _Store {
 	MDB_env *env;
 	char *dir;
-	Table attendees, seen, outbox, meta;
+	Table attendees, seen, outbox, meta, rate;
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
 };
@@ -201,7 +201,8 @@ static gboolean store_size_map(Store *store, GError **error)
 Store *store_open(const char *dir, GError **error)
 {
 	Store *store = g_new0(Store, 1);
-	Table *tables[] = {&store->attendees, &store->seen, &store->outbox, &store->meta};
+	Table *tables[] = {&store->attendees, &store->seen, &store->outbox, &store->meta,
+			   &store->rate};
 	MDB_txn *txn = NULL;
 	gboolean ok = FALSE;
 	int dead;
@@ -213,6 +214,7 @@ Store *store_open(const char *dir, GError **error)
 	store->outbox.name = "outbox";
 	store->outbox.numeric = TRUE;
 	store->meta.name = "meta";
+	store->rate.name = "rate";
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;
@@ -786,6 +788,40 @@ gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GErr
 	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(when));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->seen, &key, record, 0, error);
+}
+
+gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint limit,
+			 gboolean *allowed, GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) fields = NULL, record = NULL;
+	gint64 start = now, count = 0;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->rate, &key};
+
+	key_for_string(txn->store, address, &hashed, &key);
+	if (!txn_get(txn, &txn->store->rate, &key, &val, &found, error))
+		return FALSE;
+	if (found) {
+		fields = record_open(&w, &val, error);
+		if (fields == NULL || !field_int64(&w, fields, "start", &start, error) ||
+		    !field_int64(&w, fields, "count", &count, error))
+			return FALSE;
+	}
+	/* A fixed window of one hour from the first answer in it. */
+	if (now - start >= 3600 || now < start) {
+		start = now;
+		count = 0;
+	}
+	*allowed = count < (gint64)limit;
+	if (!*allowed)
+		return TRUE;
+	g_variant_builder_add(&b, "{sv}", "start", g_variant_new_int64(start));
+	g_variant_builder_add(&b, "{sv}", "count", g_variant_new_int64(count + 1));
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
 /* The id store_outbox_add() assigns next: 1 in a new store. */

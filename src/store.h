@@ -63,6 +63,12 @@ gboolean store_seen_has(StoreTxn *txn, const char *message_id, gboolean *seen, G
 /* Records @message_id as processed at @when (Unix seconds). Write txn only. */
 gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GError **error);
 
+/* Counts one answer to @address at @now (Unix seconds) against @limit
+ * answers per hour: sets *@allowed, and records the answer only when it is
+ * allowed. Write txn only. */
+gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint limit,
+			 gboolean *allowed, GError **error);
+
 /* Assigns @row a new id (increasing, never reused) and stores it. */
 gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error);
 

@@ -6,7 +6,7 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config
 libglib2.0-dev libgmime-3.0-dev libesmtp-dev libconfuse-dev liblmdb-dev
-libjson-glib-dev libssl-dev iso-codes
+libjson-glib-dev libssl-dev libxml2-dev iso-codes
 postfix jq python3 valgrind"
 
 missing=

@@ -105,8 +105,8 @@ static char *joined(const GPtrArray *list)
 static void assert_days(const char *value, const char *expected)
 {
 	g_autofree char *body = g_strdup_printf("Days: %s\n", value);
-	g_autoptr(Request) req = request_parse(campus, NULL, body);
-	g_autofree char *got = joined(req->days);
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL, body);
+	g_autofree char *got = joined(req->fields.days);
 
 	g_assert_cmpuint(req->problems->len, ==, 0);
 	g_assert_cmpstr(got, ==, expected);
@@ -115,19 +115,19 @@ static void assert_days(const char *value, const char *expected)
 static void test_plain_form(void)
 {
 	g_autoptr(Request) req = request_parse(
-		campus, "Registration",
+		campus, "Registration", NULL,
 		"Hello,\n\nName: Ștefan Ionescu\nOrganisation: Digital Innovation Zone\n"
 		"Country: Romania\nDays: all\nActivities: kickoff-meeting, visit-le-poool\n"
 		"Diet: vegetarian\n\nBest regards,\nȘtefan\n");
-	g_autofree char *acts = joined(req->activities);
+	g_autofree char *acts = joined(req->fields.activities);
 
 	g_assert_cmpint(req->command, ==, REQUEST_REGISTER);
-	g_assert_cmpstr(req->values[REQUEST_NAME], ==, "Ștefan Ionescu");
-	g_assert_cmpstr(req->values[REQUEST_ORGANISATION], ==, "Digital Innovation Zone");
-	g_assert_cmpstr(req->values[REQUEST_COUNTRY], ==, "RO");
-	g_assert_cmpstr(req->values[REQUEST_DIET], ==, "vegetarian");
+	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Ștefan Ionescu");
+	g_assert_cmpstr(req->fields.values[REQUEST_ORGANISATION], ==, "Digital Innovation Zone");
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
+	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "vegetarian");
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,visit-le-poool");
-	g_assert_cmpuint(req->days->len, ==, 3);
+	g_assert_cmpuint(req->fields.days->len, ==, 3);
 	g_assert_cmpuint(req->problems->len, ==, 0);
 	g_assert_false(req->french);
 	g_assert_cmpstr(request_language(req, campus), ==, "en");
@@ -136,17 +136,17 @@ static void test_plain_form(void)
 static void test_french_form(void)
 {
 	g_autoptr(Request) req = request_parse(
-		campus, "Inscription",
+		campus, "Inscription", NULL,
 		"Nom : Kovács Zoltán\nOrganisme : Agence régionale\nPays : Hongrie\n"
 		"Jours : lundi, mardi\nActivités : réunion des partenaires, Orange\n");
-	g_autofree char *acts = joined(req->activities);
-	g_autofree char *days = joined(req->days);
+	g_autofree char *acts = joined(req->fields.activities);
+	g_autofree char *days = joined(req->fields.days);
 
 	g_assert_cmpint(req->command, ==, REQUEST_REGISTER);
 	g_assert_true(req->french);
 	g_assert_cmpstr(request_language(req, campus), ==, "fr");
-	g_assert_cmpstr(req->values[REQUEST_NAME], ==, "Kovács Zoltán");
-	g_assert_cmpstr(req->values[REQUEST_COUNTRY], ==, "HU");
+	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Kovács Zoltán");
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,visit-orange-cyberdefense");
 	g_assert_cmpstr(days, ==, "2025-09-15,2025-09-16");
 }
@@ -170,7 +170,7 @@ static void test_day_forms(void)
 
 static void test_unknown_day(void)
 {
-	g_autoptr(Request) req = request_parse(campus, NULL, "Name: A\n\nDays: Monday, Thursday\n");
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL, "Name: A\n\nDays: Monday, Thursday\n");
 	const RequestProblem *p;
 	g_autofree char *text = NULL;
 
@@ -188,8 +188,8 @@ static void test_unknown_day(void)
 static void test_activity_typo(void)
 {
 	g_autoptr(Request) req =
-		request_parse(campus, NULL, "Activities: Orange Cyber Defence, visit-le-pool\n");
-	g_autofree char *acts = joined(req->activities);
+		request_parse(campus, NULL, NULL, "Activities: Orange Cyber Defence, visit-le-pool\n");
+	g_autofree char *acts = joined(req->fields.activities);
 
 	g_assert_cmpuint(req->problems->len, ==, 0);
 	g_assert_cmpstr(acts, ==, "visit-le-poool,visit-orange-cyberdefense");
@@ -198,7 +198,7 @@ static void test_activity_typo(void)
 
 static void test_activity_unknown(void)
 {
-	g_autoptr(Request) req = request_parse(campus, NULL, "Activities: kickoff-meeting, gala dinner\n");
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL, "Activities: kickoff-meeting, gala dinner\n");
 	const RequestProblem *p;
 
 	g_assert_cmpuint(req->problems->len, ==, 1);
@@ -226,7 +226,7 @@ static void test_commands(void)
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(Request) req = request_parse(campus, cases[i].subject, cases[i].body);
+		g_autoptr(Request) req = request_parse(campus, cases[i].subject, NULL, cases[i].body);
 
 		g_assert_cmpint(req->command, ==, cases[i].command);
 	}
@@ -235,47 +235,48 @@ static void test_commands(void)
 static void test_quoted_and_signature(void)
 {
 	g_autoptr(Request) req = request_parse(
-		campus, "Re: Invitation",
+		campus, "Re: Invitation", NULL,
 		"Name: Ana Popescu\nOrganisation: INATECH SRL\nCountry: RO\nActivities: all\n"
 		"-- \nAna Popescu\nCountry: Finland\n");
 	g_autoptr(Request) quoted = request_parse(
-		campus, "Re: Invitation",
+		campus, "Re: Invitation", NULL,
 		"Name: Ana Popescu\n\nOn Mon, 1 Sep 2025, Organiser wrote:\n> Name: ______\n"
 		"> Country:\nCountry: FI\n");
 
-	g_assert_cmpstr(req->values[REQUEST_COUNTRY], ==, "RO");
-	g_assert_cmpuint(req->activities->len, ==, 5); /* all but the Romanian-only visit */
-	g_assert_cmpstr(quoted->values[REQUEST_NAME], ==, "Ana Popescu");
-	g_assert_null(quoted->values[REQUEST_COUNTRY]);
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
+	g_assert_cmpuint(req->fields.activities->len, ==, 5); /* all but the Romanian-only visit */
+	g_assert_cmpstr(quoted->fields.values[REQUEST_NAME], ==, "Ana Popescu");
+	/* An unquoted line under the quote is an inline answer. */
+	g_assert_cmpstr(quoted->fields.values[REQUEST_COUNTRY], ==, "FI");
 }
 
 static void test_hygiene(void)
 {
-	g_autoptr(Request) req = request_parse(campus, NULL,
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL,
 					       "Name: Evil\x01\x1b[31m Person\r\nDiet: \t none \n");
 
-	g_assert_cmpstr(req->values[REQUEST_NAME], ==, "Evil [31m Person");
-	g_assert_cmpstr(req->values[REQUEST_DIET], ==, "none");
+	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Evil [31m Person");
+	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "none");
 }
 
 static void test_blank_form_lines(void)
 {
-	g_autoptr(Request) req = request_parse(campus, NULL,
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL,
 					       "Name: ________\nRole: ...\nLanguage: français\n");
 
-	g_assert_null(req->values[REQUEST_NAME]);
-	g_assert_null(req->values[REQUEST_ROLE]);
-	g_assert_cmpstr(req->values[REQUEST_LANGUAGE], ==, "fr");
+	g_assert_null(req->fields.values[REQUEST_NAME]);
+	g_assert_null(req->fields.values[REQUEST_ROLE]);
+	g_assert_cmpstr(req->fields.values[REQUEST_LANGUAGE], ==, "fr");
 }
 
 static void test_list_on_lines(void)
 {
 	g_autoptr(Request) req = request_parse(
-		campus, NULL, "Activities:\n- kickoff-meeting\n- next-steps-workshop\n\nDiet: none\n");
-	g_autofree char *acts = joined(req->activities);
+		campus, NULL, NULL, "Activities:\n- kickoff-meeting\n- next-steps-workshop\n\nDiet: none\n");
+	g_autofree char *acts = joined(req->fields.activities);
 
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,next-steps-workshop");
-	g_assert_cmpstr(req->values[REQUEST_DIET], ==, "none");
+	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "none");
 }
 
 int main(int argc, char **argv)
