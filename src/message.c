@@ -217,6 +217,8 @@ static char *to_utf8(GByteArray *bytes, const char *declared, const char *sender
 	const char *fallback = central_european(sender) ? "WINDOWS-1250" : "WINDOWS-1252";
 	char *out;
 
+	if (len == 0)
+		return g_strdup("");
 	if (g_utf8_validate_len(data, len, NULL) &&
 	    (has_8bit(bytes->data, len) || declared == NULL ||
 	     g_ascii_strcasecmp(declared, "utf-8") == 0 ||

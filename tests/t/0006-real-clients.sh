@@ -2,15 +2,15 @@
 # Partners register from the mail clients they really use; each message is
 # read as its writer meant it, whatever the client did to it.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 23
 
 for f in gmail-alternative-qp outlook-html-1250 apple-flowed-base64 \
 	thunderbird-reply-above-invitation french-iso-8859-1 activity-typo \
-	encoded-from-crlf-bcc; do
+	encoded-from-crlf-bcc undeclared-1250-with-attachment; do
 	ctl deliver <"$FIXTURES/$f.eml"
 done
 ctl run-once --now 2025-09-05T08:00:00Z
-check 'all seven are answered' grep -q '^7 message(s) read: 7 answered' "$T/out"
+check 'all eight are answered' grep -q '^8 message(s) read: 8 answered' "$T/out"
 ctl export --format json
 cp "$T/out" "$T/export.json"
 person() { jq -e --arg e "$1" ".[] | select(.email == \$e) | $2" "$T/export.json"; }
@@ -45,6 +45,12 @@ check 'typos in activity names read as the one clearly meant' \
 	person djordje.petrovic@rda-belgrade.example.rs '.activities == ["kickoff-meeting","visit-orange-cyberdefense","local-ecosystem-talks"]
 	and .country == "RS"'
 
+check 'no charset declared: a Hungarian sender is read as windows-1250, no mojibake' \
+	person gabor.toth@ctria.example.hu '.name == "Tóth Gábor" and .diet == "gluténmentes, szőlő nélkül"
+	and .organisation == "Fejér Megyei Kereskedelmi és Iparkamara"'
+check 'an attached text file is never read as the form' \
+	person gabor.toth@ctria.example.hu '.country == "HU" and .activities == ["kickoff-meeting"]'
+
 reply_to() { grep -l "^Delivered-To: $1" $(sent_files) | head -1; }
 body_of "$(reply_to elodie.lefevre@bdi.example.fr)" >"$T/fr.txt"
 check 'Élodie is answered in French' sh -c "grep -q '^Subject: Inscription enregistrée' '$T/fr.txt' && grep -q 'Régime : *végétarien' '$T/fr.txt'"
@@ -64,6 +70,6 @@ check 'no log line is forged by it' sh -c "! grep -q '^Bcc' '$T/err'"
 
 ctl deliver <"$FIXTURES/dsn-bounce.eml"
 ctl run-once --now 2025-09-05T08:10:00Z
-check 'a delivery status notification is not answered' sh -c "grep -q '1 robot' '$T/out' && test $(sent_count) = 7"
-check 'nor registered' test "$(ctl export --format json; jq length "$T/out")" = 7
+check 'a delivery status notification is not answered' sh -c "grep -q '1 robot' '$T/out' && test $(sent_count) = 8"
+check 'nor registered' test "$(ctl export --format json; jq length "$T/out")" = 8
 finish

@@ -44,7 +44,8 @@ check() {
 
 # Runs convenectl, keeping its stdout in $T/out and stderr in $T/err, and
 # its exit status in $status.
-# CONVENE_TEST_WRAPPER runs it under a checker: "valgrind -q --error-exitcode=99".
+# CONVENE_TEST_WRAPPER runs it under a checker, e.g. "valgrind -q --error-exitcode=99
+# --suppressions=tests/valgrind.supp --log-file=/tmp/vg.%p".
 ctl() {
 	${CONVENE_TEST_WRAPPER:-} "$CONVENECTL" "$@" >"$T/out" 2>"$T/err"
 	status=$?

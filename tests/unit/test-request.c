@@ -279,6 +279,107 @@ static void test_list_on_lines(void)
 	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "none");
 }
 
+static void test_outlook_header_block(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, "RE: Invitation", NULL,
+		"Name: Szőke Ildikó\nCountry: HU\n\n________________________________\n"
+		"From: CAMPUS kick-off meeting <register@campus.example.org>\n"
+		"Sent: Friday, August 29, 2025 4:12 PM\nTo: Szőke Ildikó\n"
+		"Subject: Invitation\n\nDays: all\nLanguage: French\n");
+	g_autoptr(Request) fr = request_parse(
+		campus, "RE: Invitation", NULL,
+		"Pays : HU\n\nDe : CAMPUS <register@campus.example.org>\n"
+		"Envoyé : vendredi 29 août 2025 16:12\nÀ : Ildikó\nObjet : Invitation\n\n"
+		"Jours : tous\n");
+
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
+	g_assert_null(req->fields.days);
+	g_assert_null(req->fields.values[REQUEST_LANGUAGE]);
+	g_assert_cmpstr(fr->fields.values[REQUEST_COUNTRY], ==, "HU");
+	g_assert_null(fr->fields.days);
+}
+
+static void test_disclaimer(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, NULL, NULL,
+		"Name: A\n\nCONFIDENTIALITY NOTICE: This e-mail is for the addressee only.\n"
+		"Country: Finland\n");
+
+	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "A");
+	g_assert_null(req->fields.values[REQUEST_COUNTRY]);
+}
+
+static void test_inline_answers(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, "Re: Invitation", NULL,
+		"Hi, my answers are below.\n\nOn 29/08/2025 16:12, CAMPUS wrote:\n"
+		"> Please fill in:\n> Name:\nKovács Zoltán\n> Country:\nHungary\n"
+		"> Activities: ____\nkickoff-meeting\n> Days: all\n");
+
+	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Kovács Zoltán");
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
+	g_assert_cmpuint(req->fields.activities->len, ==, 1);
+	/* A quoted line with a value is the invitation's, not the answer. */
+	g_assert_null(req->fields.days);
+}
+
+static void test_delegation_blocks(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, "Delegation", NULL,
+		"Country: Romania\nActivities: kickoff-meeting\n\n"
+		"Attendee: Ana Popescu <Ana.Popescu@example.ro>\nOrganisation: INATECH SRL\n\n"
+		"Participant : Ion Munteanu, ion@example.ro\nActivities: all\n\n"
+		"Attendee: nobody at all\n");
+	const RequestFields *ana, *ion;
+	const RequestProblem *p;
+
+	g_assert_cmpuint(req->people->len, ==, 3);
+	ana = g_ptr_array_index(req->people, 0);
+	ion = g_ptr_array_index(req->people, 1);
+	g_assert_cmpstr(ana->values[REQUEST_NAME], ==, "Ana Popescu");
+	g_assert_cmpstr(ana->values[REQUEST_EMAIL], ==, "ana.popescu@example.ro");
+	g_assert_cmpstr(ana->values[REQUEST_ORGANISATION], ==, "INATECH SRL");
+	g_assert_cmpuint(ana->line, ==, 4);
+	g_assert_cmpstr(ion->values[REQUEST_NAME], ==, "Ion Munteanu");
+	g_assert_cmpstr(ion->values[REQUEST_EMAIL], ==, "ion@example.ro");
+	g_assert_cmpuint(ion->activities->len, ==, 5);
+	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
+	g_assert_cmpuint(req->problems->len, ==, 1);
+	p = g_ptr_array_index(req->problems, 0);
+	g_assert_cmpstr(p->code, ==, "attendee-without-address");
+	g_assert_cmpuint(p->line, ==, 10);
+}
+
+static void test_plus_detail(void)
+{
+	g_autoptr(Request) cancel = request_parse(campus, "Question", "cancel", "Sorry!\n");
+	g_autoptr(Request) subject_wins = request_parse(campus, "status", "cancel", "");
+
+	g_assert_cmpint(cancel->command, ==, REQUEST_CANCEL);
+	g_assert_cmpint(subject_wins->command, ==, REQUEST_STATUS);
+}
+
+static void test_countries(void)
+{
+	static const struct {
+		const char *text, *code;
+	} cases[] = {{"RO", "RO"}, {"ROU", "RO"}, {"Romania", "RO"}, {"Roumanie", "RO"},
+		     {"România", "RO"}, {"Magyarország", "HU"}, {"Hongrie", "HU"},
+		     {"Hrvatska", "HR"}, {"Srbija", "RS"}, {"Serbie", "RS"}, {"Suomi", "FI"},
+		     {"Italia", "IT"}, {"italie", "IT"}, {"France", "FR"}};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *body = g_strdup_printf("Country: %s\n", cases[i].text);
+		g_autoptr(Request) req = request_parse(campus, NULL, NULL, body);
+
+		g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, cases[i].code);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int status;
@@ -296,6 +397,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/request/hygiene", test_hygiene);
 	g_test_add_func("/request/blank-form-lines", test_blank_form_lines);
 	g_test_add_func("/request/list-on-lines", test_list_on_lines);
+	g_test_add_func("/request/outlook-header-block", test_outlook_header_block);
+	g_test_add_func("/request/disclaimer", test_disclaimer);
+	g_test_add_func("/request/inline-answers", test_inline_answers);
+	g_test_add_func("/request/delegation-blocks", test_delegation_blocks);
+	g_test_add_func("/request/plus-detail", test_plus_detail);
+	g_test_add_func("/request/countries", test_countries);
 	status = g_test_run();
 	free_campus(campus);
 	return status;
