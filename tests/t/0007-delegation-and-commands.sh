@@ -19,7 +19,7 @@ body_of "$leader" >"$T/leader.txt"
 check 'the leader gets the summary of everyone' sh -c "grep -q 'Delegation registered: 7 people' '$T/leader.txt' && test \$(grep -c '@.*example.ro>.*(registered)\$' '$T/leader.txt') = 7"
 ana=$(grep -l '^Delivered-To: ana.popescu@infosec-center.example.ro' $(sent_files))
 body_of "$ana" >"$T/ana.txt"
-check 'Ana is told she was registered by her leader' grep -q 'stefan.ionescu@diz.example.ro registered you' "$T/ana.txt"
+check 'Ana is told she was registered by her leader' grep -q 'stefan.ionescu@diz.example.ro sent this registration for you' "$T/ana.txt"
 
 cat >"$T/broken-delegation.eml" <<'MSG'
 From: stefan.ionescu@diz.example.ro
