@@ -1,8 +1,12 @@
 /* intake.c: the intake Maildir into the store. A message leaves new/ only
  * after the transaction holding its effects is durable (moved to cur/), or
  * into the quarantine when it is not mail we can read; it is never deleted
- * and never acknowledged early. */
+ * and never acknowledged early. Messages are taken in batches that share
+ * one durable commit (group commit), as a synced LMDB commit costs far
+ * more than reading a message. */
 #include "intake.h"
+
+#include <string.h>
 
 #include "command.h"
 #include "log.h"
@@ -10,16 +14,32 @@
 #include "message.h"
 
 typedef struct {
-	const CommandContext *ctx;
-	const Message *msg;
+	char *name;            /* file name in new/ */
+	Message *msg;
 	CommandOutcome outcome;
-} Apply;
+} Item;
 
-static gboolean apply_message(StoreTxn *txn, gpointer data, GError **error)
+typedef struct {
+	const CommandContext *ctx;
+	Item *items;
+	guint n;
+} Batch;
+
+static void item_clear(Item *item)
 {
-	Apply *a = data;
+	g_clear_pointer(&item->name, g_free);
+	g_clear_pointer(&item->msg, message_free);
+	command_outcome_clear(&item->outcome);
+}
 
-	return command_apply(a->ctx, txn, a->msg, &a->outcome, error);
+static gboolean apply_batch(StoreTxn *txn, gpointer data, GError **error)
+{
+	Batch *b = data;
+
+	for (guint i = 0; i < b->n; i++)
+		if (!command_apply(b->ctx, txn, b->items[i].msg, &b->items[i].outcome, error))
+			return FALSE;
+	return TRUE;
 }
 
 static void quarantine(const Config *cfg, const char *name, const char *reason,
@@ -38,56 +58,74 @@ static void quarantine(const Config *cfg, const char *name, const char *reason,
 	stats->quarantined++;
 }
 
-static void intake_one(const CommandContext *ctx, Store *store, const char *name,
-		       IntakeStats *stats)
+/* Reads new/@name into @item; a message that is not readable mail is
+ * quarantined and FALSE returned, as it is for one to try again later. */
+static gboolean read_item(const Config *cfg, const char *name, Item *item, IntakeStats *stats)
 {
-	const Config *cfg = ctx->cfg;
 	g_autofree char *path = g_build_filename(cfg->intake_dir, "new", name, NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Message) msg = NULL;
-	Apply apply = {ctx, NULL, {0}};
 
 	stats->messages++;
-	msg = message_read_file(path, cfg->max_message_size, cfg->event_address, &error);
-	if (msg == NULL) {
-		if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
-			log_event(LOG_ERR, "deferred", "file", name, "reason", error->message, NULL);
-			stats->deferred++;
-		} else {
-			quarantine(cfg, name, error->message, stats);
-		}
-		return;
+	item->msg = message_read_file(path, cfg->max_message_size, cfg->event_address, &error);
+	if (item->msg != NULL) {
+		item->name = g_strdup(name);
+		return TRUE;
 	}
-	apply.msg = msg;
-	if (!store_write(store, apply_message, &apply, &error)) {
-		log_event(LOG_ERR, "deferred", "file", name, "message_id", msg->message_id,
-			  "reason", error->message, NULL);
+	if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
+		log_event(LOG_ERR, "deferred", "file", name, "reason", error->message, NULL);
 		stats->deferred++;
-		command_outcome_clear(&apply.outcome);
+	} else {
+		quarantine(cfg, name, error->message, stats);
+	}
+	return FALSE;
+}
+
+/* After the commit: the file leaves new/, and the outcome is told. */
+static void settle_item(const Config *cfg, Item *item, IntakeStats *stats)
+{
+	g_autoptr(GError) error = NULL;
+	const CommandOutcome *o = &item->outcome;
+	g_autofree char *replies = g_strdup_printf("%u", o->replies);
+	g_autofree char *limited = o->limited > 0 ? g_strdup_printf("%u", o->limited) : NULL;
+
+	if (!maildir_move_to_cur(cfg->intake_dir, item->name, &error))
+		/* Committed: a second look at it later is a harmless duplicate. */
+		log_event(LOG_ERR, "move-failed", "file", item->name, "reason", error->message, NULL);
+	if (g_strcmp0(o->action, "duplicate") == 0)
+		stats->duplicates++;
+	else if (g_strcmp0(o->action, "robot") == 0)
+		stats->robots++;
+	else if (o->replies > 0)
+		stats->answered++;
+	log_event(LOG_INFO, "message", "file", item->name, "message_id", item->msg->message_id,
+		  "from", item->msg->from_address, "action", o->action, "email", o->email, "robot",
+		  item->msg->robot, "replies", replies, "rate_limited", limited, NULL);
+}
+
+/* Commits @n items in one transaction. Should that fail, each is tried in
+ * a transaction of its own, so that one message in trouble holds back no
+ * other; those that still fail stay in new/. */
+static void commit_items(const CommandContext *ctx, Store *store, Item *items, guint n,
+			 IntakeStats *stats)
+{
+	g_autoptr(GError) error = NULL;
+	Batch batch = {ctx, items, n};
+
+	if (n == 0)
+		return;
+	if (store_write(store, apply_batch, &batch, &error)) {
+		for (guint i = 0; i < n; i++)
+			settle_item(ctx->cfg, &items[i], stats);
 		return;
 	}
-	if (!maildir_move_to_cur(cfg->intake_dir, name, &error))
-		/* Committed: a second look at it later is a harmless duplicate. */
-		log_event(LOG_ERR, "move-failed", "file", name, "reason", error->message, NULL);
-
-	if (g_strcmp0(apply.outcome.action, "duplicate") == 0)
-		stats->duplicates++;
-	else if (g_strcmp0(apply.outcome.action, "robot") == 0)
-		stats->robots++;
-	else if (apply.outcome.replies > 0)
-		stats->answered++;
-	{
-		g_autofree char *replies = g_strdup_printf("%u", apply.outcome.replies);
-		g_autofree char *limited = apply.outcome.limited > 0
-						   ? g_strdup_printf("%u", apply.outcome.limited)
-						   : NULL;
-
-		log_event(LOG_INFO, "message", "file", name, "message_id", msg->message_id, "from",
-			  msg->from_address, "action", apply.outcome.action, "email",
-			  apply.outcome.email, "robot", msg->robot, "replies", replies,
-			  "rate_limited", limited, NULL);
+	if (n == 1) {
+		log_event(LOG_ERR, "deferred", "file", items[0].name, "message_id",
+			  items[0].msg->message_id, "reason", error->message, NULL);
+		stats->deferred++;
+		return;
 	}
-	command_outcome_clear(&apply.outcome);
+	for (guint i = 0; i < n; i++)
+		commit_items(ctx, store, &items[i], 1, stats);
 }
 
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 now,
@@ -96,14 +134,26 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 
 	CommandContext ctx = {cfg, composer, now};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
+	g_autofree Item *items = g_new0(Item, INTAKE_BATCH);
 
 	if (!maildir_create(cfg->intake_dir, error))
 		return FALSE;
 	names = maildir_list_new(cfg->intake_dir, error);
 	if (names == NULL)
 		return FALSE;
-	for (guint i = 0; i < names->len; i++)
-		intake_one(&ctx, store, g_ptr_array_index(names, i), stats);
+	for (guint i = 0; i < names->len;) {
+		guint n = 0;
+		gsize text = 0;
+
+		while (i < names->len && n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
+			if (read_item(cfg, g_ptr_array_index(names, i), &items[n], stats))
+				text += strlen(items[n++].msg->body);
+			i++;
+		}
+		commit_items(&ctx, store, items, n, stats);
+		for (guint k = 0; k < n; k++)
+			item_clear(&items[k]);
+	}
 	if (names->len > 0 && !maildir_sync(cfg->intake_dir, &sync_error))
 		log_event(LOG_ERR, "sync-failed", "folder", cfg->intake_dir, "reason",
 			  sync_error->message, NULL);

@@ -8,6 +8,11 @@
 #include "config.h"
 #include "store.h"
 
+/* Messages that share one durable commit, and the most text they may hold
+ * in memory together. */
+#define INTAKE_BATCH 256
+#define INTAKE_BATCH_TEXT (32u << 20)
+
 typedef struct {
 	guint messages;     /* taken from new/ */
 	guint answered;     /* committed with at least one reply */
@@ -17,9 +22,10 @@ typedef struct {
 	guint deferred;     /* left in new/ for the next run (transient trouble) */
 } IntakeStats;
 
-/* Processes every message in cfg->intake_dir/new/ at instant @now. A
- * message whose effects cannot be committed stays in new/ and is counted as
- * deferred; one that cannot be read as mail is quarantined. Returns FALSE
+/* Processes every message in cfg->intake_dir/new/ at instant @now, oldest
+ * first, INTAKE_BATCH to a commit. A message whose effects cannot be
+ * committed stays in new/ and is counted as deferred; one that cannot be
+ * read as mail is quarantined. Returns FALSE
  * with @error only when the intake folder itself cannot be read. */
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 now,
 		    IntakeStats *stats, GError **error);
