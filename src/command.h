@@ -14,11 +14,14 @@ typedef struct {
 	const Config *cfg;
 	Composer *composer;
 	gint64 now;            /* Unix seconds, from the clock module */
+	GBytes *secret;        /* of the confirmation tokens (token_secret_load()) */
 } CommandContext;
 
 typedef struct {
 	const char *action;    /* "registered", "updated", "cancelled", "status",
 				* "help", "programme", "delegation", "error",
+				* "confirm-request", "broadcast", "organiser-cancel",
+				* "not-organiser", "bounce", "bounce-unmatched",
 				* "duplicate", "robot" */
 	char *email;           /* whose registration, or NULL */
 	guint replies;         /* outbox rows queued */
@@ -34,3 +37,9 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 		       CommandOutcome *outcome, GError **error);
 
 void command_outcome_clear(CommandOutcome *outcome);
+
+/* Cancels @email's registration for the organisers (convenectl cancel), in
+ * @txn: the places it frees go to those waiting, and they and @email are
+ * told. Sets *@found to whether there was a registration to cancel. */
+gboolean command_cancel_by_organisers(const CommandContext *ctx, StoreTxn *txn, const char *email,
+				      gboolean *found, CommandOutcome *outcome, GError **error);

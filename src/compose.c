@@ -10,7 +10,9 @@
 #include "text.h"
 
 const char *const compose_kinds[] = {"registered", "updated", "cancelled", "status",
-				     "error",      "help",    "programme", "delegation", NULL};
+				     "error",      "help",    "programme", "delegation", "confirm-request",
+				     "waitlisted", "promoted", "organiser-done", "broadcast",
+				     "itinerary", "daily-programme", "organiser-digest", NULL};
 
 struct _Composer {
 	const Config *cfg;
@@ -44,8 +46,11 @@ gboolean compose_check_templates(const Config *cfg, GError **error)
 		for (const char *const *kind = compose_kinds; *kind != NULL; kind++) {
 			g_autoptr(GError) e = NULL;
 			g_autoptr(Template) t = tmpl_load(cfg->templates_dir, *lang, *kind, &e);
+			g_autoptr(Template) html = NULL;
 
-			if (t == NULL)
+			if (t != NULL && tmpl_html_exists(cfg->templates_dir, *lang, *kind))
+				html = tmpl_load_html(cfg->templates_dir, *lang, *kind, &e);
+			if (e != NULL)
 				g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "",
 						       e->message);
 		}
@@ -70,6 +75,91 @@ static const Template *composer_template(Composer *c, const char *lang, const ch
 	return t;
 }
 
+/* Sets *@html to the HTML twin of template @kind in @lang, or to NULL when
+ * there is none; absence is remembered like a template. */
+static gboolean composer_html(Composer *c, const char *lang, const char *kind,
+			      const Template **html, GError **error)
+{
+	g_autofree char *key = g_strdup_printf("%s/%s.html", lang, kind);
+	gpointer found;
+	Template *t = NULL;
+
+	if (g_hash_table_lookup_extended(c->templates, key, NULL, &found)) {
+		*html = found;
+		return TRUE;
+	}
+	if (tmpl_html_exists(c->cfg->templates_dir, lang, kind)) {
+		t = tmpl_load_html(c->cfg->templates_dir, lang, kind, error);
+		if (t == NULL)
+			return FALSE;
+	}
+	g_hash_table_insert(c->templates, g_steal_pointer(&key), t);
+	*html = t;
+	return TRUE;
+}
+
+/* Returns @att as a MIME part offered as a file. Base64, so that a CSV's
+ * CRLF line ends and BOM, or a calendar's, reach the reader byte for byte. */
+static GMimeObject *attachment_part(const ComposeAttachment *att)
+{
+	g_auto(GStrv) type = g_strsplit(att->type, "/", 2);
+	GMimePart *part = g_mime_part_new_with_type(type[0], type[1] != NULL ? type[1] : "octet-stream");
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	gsize len;
+	const char *data = g_bytes_get_data(att->data, &len);
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
+	g_autoptr(GMimeDataWrapper) wrapper =
+	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	g_mime_content_type_set_parameter(ct, "charset", "utf-8");
+	if (att->method != NULL)
+		g_mime_content_type_set_parameter(ct, "method", att->method);
+	g_mime_part_set_content(part, wrapper);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	g_mime_part_set_filename(part, att->filename);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	return GMIME_OBJECT(part);
+}
+
+/* Returns the content of @mail around its text part @text: with the
+ * template's HTML twin as an alternative when there is one, then every
+ * attachment. NULL with @error when the HTML template is broken. */
+static GMimeObject *mail_content(Composer *c, const ComposeMail *mail, GMimeObject *text,
+				 GError **error)
+{
+	const Template *html = NULL;
+	g_autoptr(GMimeObject) content = g_object_ref(text);
+
+	if (!composer_html(c, mail->lang, mail->kind, &html, error))
+		return NULL;
+	if (html != NULL) {
+		g_autofree char *unused = NULL, *markup = NULL;
+		g_autoptr(GMimeTextPart) part = g_mime_text_part_new_with_subtype("html");
+		GMimeMultipart *alternative = g_mime_multipart_new_with_subtype("alternative");
+
+		tmpl_render(html, mail->ctx, &unused, &markup);
+		g_mime_text_part_set_text(part, markup);
+		g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+		g_mime_multipart_add(alternative, content);
+		g_mime_multipart_add(alternative, GMIME_OBJECT(part));
+		g_object_unref(content);
+		content = GMIME_OBJECT(alternative);
+	}
+	if (mail->n_attachments > 0) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, content);
+		for (guint i = 0; i < mail->n_attachments; i++) {
+			g_autoptr(GMimeObject) part = attachment_part(&mail->attachments[i]);
+
+			g_mime_multipart_add(mixed, part);
+		}
+		g_object_unref(content);
+		content = GMIME_OBJECT(mixed);
+	}
+	return g_steal_pointer(&content);
+}
+
 static const char *address_domain(const char *address)
 {
 	const char *at = strrchr(address, '@');
@@ -86,6 +176,7 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	g_autoptr(GMimeTextPart) part = NULL;
 	g_autoptr(GDateTime) utc = NULL, date = NULL;
 	g_autoptr(GMimeFormatOptions) format = NULL;
+	g_autoptr(GMimeObject) content = NULL;
 	g_autofree char *to_name = text_clean_line(mail->to_name);
 	OutboxRow *row;
 
@@ -126,7 +217,10 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	part = g_mime_text_part_new_with_subtype("plain");
 	g_mime_text_part_set_text(part, body);
 	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
-	g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
+	content = mail_content(c, mail, GMIME_OBJECT(part), error);
+	if (content == NULL)
+		return NULL;
+	g_mime_message_set_mime_part(m, content);
 
 	format = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_UNIX);

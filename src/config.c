@@ -654,6 +654,7 @@ static void activity_free(gpointer data)
 	g_free(a->start);
 	g_free(a->end);
 	g_free(a->location);
+	g_free(a->notes);
 	g_strfreev(a->aliases);
 	g_strfreev(a->countries);
 	g_free(a);
@@ -743,6 +744,7 @@ static ConfigActivity *read_activity(Loader *ld, cfg_t *sec, Config *cfg)
 	ConfigActivity *a = g_new0(ConfigActivity, 1);
 	const char *title = get_str(ld, sec, "title", FALSE);
 	const char *location = get_str(ld, sec, "location", FALSE);
+	const char *notes = get_str(ld, sec, "notes", FALSE);
 	long capacity;
 
 	a->id = g_strdup(cfg_title(sec));
@@ -757,6 +759,9 @@ static ConfigActivity *read_activity(Loader *ld, cfg_t *sec, Config *cfg)
 		report(ld, sec, "location",
 		       "location must be one line, without control characters");
 	a->location = g_strdup(location != NULL ? location : cfg->event_location);
+	if (notes != NULL && !is_one_line(notes))
+		report(ld, sec, "notes", "notes must be one line, without control characters");
+	a->notes = notes != NULL && *notes != '\0' ? g_strdup(notes) : NULL;
 	if (get_count(ld, sec, "capacity", 0, G_MAXUINT, &capacity))
 		a->capacity = capacity;
 	a->aliases = read_aliases(ld, sec);
@@ -827,9 +832,33 @@ static void read_paths(Loader *ld, cfg_t *sec, Config *cfg)
 	}
 }
 
+/* "unix:/path" or "HOST:PORT" (a numeric port, 1 to 65535). */
+static gboolean valid_listener(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	guint64 port;
+
+	if (g_str_has_prefix(s, "unix:"))
+		return s[5] == '/';
+	if (colon == NULL || colon == s)
+		return FALSE;
+	port = g_ascii_strtoull(colon + 1, &end, 10);
+	return *end == '\0' && colon[1] != '\0' && port >= 1 && port <= 65535;
+}
+
 static void read_transport(Loader *ld, cfg_t *root, cfg_t *smtp, Config *cfg)
 {
 	const char *transport = get_str(ld, root, "transport", TRUE);
+	const char *lmtp = get_str(ld, root, "lmtp", FALSE);
+
+	if (lmtp != NULL && *lmtp != '\0') {
+		if (valid_listener(lmtp))
+			cfg->lmtp = g_strdup(lmtp);
+		else
+			report(ld, root, "lmtp",
+			       "lmtp '%s' must be unix:/PATH or HOST:PORT (PORT 1 to 65535)", lmtp);
+	}
 	const char *starttls = get_str(ld, smtp, "starttls", TRUE);
 
 	if (transport != NULL) {
@@ -847,6 +876,19 @@ static void read_transport(Loader *ld, cfg_t *root, cfg_t *smtp, Config *cfg)
 		cfg->smtp_starttls = name_index(starttls_names, starttls);
 	cfg->smtp_user = g_strdup(get_str(ld, smtp, "user", FALSE));
 	cfg->smtp_password_file = g_strdup(get_str(ld, smtp, "password-file", FALSE));
+	{
+		long first = 0, most = 0, give_up = 0;
+
+		if (get_count(ld, smtp, "retry-first", 1, G_MAXINT, &first))
+			cfg->smtp_retry_first = (int)first;
+		if (get_count(ld, smtp, "retry-max", 1, G_MAXINT, &most))
+			cfg->smtp_retry_max = (int)most;
+		if (get_count(ld, smtp, "give-up-after", 1, G_MAXINT, &give_up))
+			cfg->smtp_give_up_after = (int)give_up;
+		if (first > 0 && most > 0 && most < first)
+			report(ld, smtp, "retry-max", "retry-max (%ld s) is shorter than retry-first (%ld s)",
+			       most, first);
+	}
 }
 
 static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cfg)
@@ -928,6 +970,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_STR("start", NULL, CFGF_NONE),
 	    CFG_STR("end", NULL, CFGF_NONE),
 	    CFG_STR("location", NULL, CFGF_NONE),
+	    CFG_STR("notes", NULL, CFGF_NONE),
 	    CFG_INT("capacity", 0, CFGF_NONE),
 	    CFG_STR_LIST("aliases", NULL, CFGF_NONE),
 	    CFG_STR_LIST("countries", NULL, CFGF_NONE),
@@ -944,6 +987,9 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_STR("starttls", "required", CFGF_NONE),
 	    CFG_STR("user", NULL, CFGF_NONE),
 	    CFG_STR("password-file", NULL, CFGF_NONE),
+	    CFG_INT("retry-first", 60, CFGF_NONE),
+	    CFG_INT("retry-max", 3600, CFGF_NONE),
+	    CFG_INT("give-up-after", 3 * 24 * 3600, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t schedule_opts[] = {
@@ -963,6 +1009,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_SEC("activity", activity_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("paths", paths_opts, CFGF_NONE),
 	    CFG_STR("transport", DEFAULT_TRANSPORT, CFGF_NONE),
+	    CFG_STR("lmtp", NULL, CFGF_NONE),
 	    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
 	    CFG_SEC("schedule", schedule_opts, CFGF_NONE),
 	    CFG_SEC("limits", limits_opts, CFGF_NONE),
@@ -1098,6 +1145,7 @@ void config_free(Config *cfg)
 	g_free(cfg->quarantine_dir);
 	g_free(cfg->templates_dir);
 	g_free(cfg->transport);
+	g_free(cfg->lmtp);
 	g_free(cfg->transport_host);
 	g_free(cfg->transport_port);
 	g_free(cfg->transport_dir);

@@ -43,6 +43,7 @@ typedef struct {
 	char *start;     /* "HH:MM" */
 	char *end;       /* "HH:MM", after start */
 	char *location;
+	char *notes;     /* what to know or bring; NULL when none */
 	guint capacity;  /* 0 = unlimited */
 	GStrv aliases;   /* never NULL */
 	GStrv countries; /* ISO codes, upper-case; empty = everyone; never NULL */
@@ -76,9 +77,16 @@ typedef struct {
 	char *transport_port;   /* smtp only; "25" when not written */
 	char *transport_dir;    /* maildir only */
 
+	char *lmtp;             /* convened's LMTP listener: "unix:/PATH" or
+				 * "HOST:PORT"; NULL for none */
+
 	ConfigStarttls smtp_starttls;
 	char *smtp_user;
 	char *smtp_password_file;
+	int smtp_retry_first;    /* seconds before the first retry; doubles each time */
+	int smtp_retry_max;      /* the longest wait between two tries */
+	int smtp_give_up_after;  /* a row still undelivered this long after it was
+				  * queued is failed */
 
 	char *programme_at;     /* "HH:MM" */
 	char *digest_at;        /* "HH:MM" */

@@ -10,14 +10,19 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "command.h"
 #include "compose.h"
 #include "config.h"
+#include "csv.h"
 #include "export.h"
 #include "intake.h"
 #include "log.h"
 #include "maildir.h"
+#include "schedule.h"
 #include "sender.h"
 #include "store.h"
+#include "text.h"
+#include "token.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -29,9 +34,15 @@ static const char usage_text[] =
 	"  check-config                   check the configuration and templates\n"
 	"  deliver                        take one message on stdin into the intake\n"
 	"  run-once [--now ISO8601]       answer waiting mail and send the outbox\n"
-	"  export [--format json]         every attendee\n"
+	"  export [--format json|csv]     every attendee\n"
 	"  show ADDRESS [--format json]   one attendee\n"
 	"  queue [--format json]          outbox rows and their states\n"
+	"  stats [--format json]          attendees, places, outbox and quarantine\n"
+	"  cancel ADDRESS                 cancel a registration (its places go on)\n"
+	"  retry ID                       queue a failed outbox row again\n"
+	"  backup FILE                    a consistent copy of the store, while it runs\n"
+	"  digest organisers|itinerary|programme [ADDRESS] [--date YYYY-MM-DD] [--now ISO8601]\n"
+	"                                 queue one now: a preview or a re-send\n"
 	"the configuration is -c FILE, else $CONVENE_CONF, else " SYSCONFDIR
 	"/convene/convene.conf\n";
 
@@ -154,7 +165,9 @@ static int cmd_run_once(const char *path, Options *o)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
 	g_autoptr(Composer) composer = NULL;
+	g_autoptr(GBytes) secret = NULL;
 	IntakeStats in = {0};
+	ScheduleStats sched = {0};
 	SenderStats out = {0};
 	Store *store;
 	int status = EX_OK;
@@ -168,8 +181,19 @@ static int cmd_run_once(const char *path, Options *o)
 	if (store == NULL)
 		return EX_CANTCREAT;
 	composer = compose_new(cfg);
-	if (!intake_run(cfg, store, composer, clock_now_unix(), &in, &error)) {
+	secret = token_secret_load(cfg->state_dir, &error);
+	if (secret == NULL) {
+		say_error("cannot read the token secret", error);
+		store_close(store);
+		return EX_CANTCREAT;
+	}
+	if (!intake_run(cfg, store, composer, secret, clock_now_unix(), &in, &error)) {
 		say_error("intake", error);
+		g_clear_error(&error);
+		status = EX_TEMPFAIL;
+	}
+	if (!schedule_run(cfg, store, composer, clock_now_unix(), &sched, &error)) {
+		say_error("schedule", error);
 		g_clear_error(&error);
 		status = EX_TEMPFAIL;
 	}
@@ -179,6 +203,11 @@ static int cmd_run_once(const char *path, Options *o)
 		status = EX_TEMPFAIL;
 	}
 	store_close(store);
+	if (sched.itineraries + sched.reminders + sched.programmes + sched.digests + sched.skipped > 0)
+		printf("scheduled: %u itinerary(ies), %u reminder(s), %u daily programme(s), "
+		       "%u digest(s); %u skipped\n",
+		       sched.itineraries, sched.reminders, sched.programmes, sched.digests,
+		       sched.skipped);
 	printf("%u message(s) read: %u answered, %u duplicate(s), %u robot(s), %u quarantined, "
 	       "%u deferred; %u sent, %u deferred, %u failed, %u waiting\n",
 	       in.messages, in.answered, in.duplicates, in.robots, in.quarantined, in.deferred,
@@ -233,7 +262,9 @@ static int cmd_list(const char *path, Options *o, gboolean outbox)
 	store = open_store(cfg);
 	if (store == NULL)
 		return EX_CANTCREAT;
-	if (o->format != NULL) {
+	if (g_strcmp0(o->format, "csv") == 0) {
+		ok = csv_attendees_write(cfg, store, stdout, &error);
+	} else if (o->format != NULL) {
 		ok = outbox ? export_queue_json(cfg, store, stdout, &error)
 			    : export_attendees_json(cfg, store, stdout, &error);
 	} else {
@@ -303,6 +334,291 @@ static int cmd_show(const char *path, Options *o)
 	return EX_OK;
 }
 
+static void print_stats_text(JsonObject *o)
+{
+	JsonObject *att = json_object_get_object_member(o, "attendees");
+	JsonObject *out = json_object_get_object_member(o, "outbox");
+	JsonArray *acts = json_object_get_array_member(o, "activities");
+
+	printf("attendees: %" G_GINT64_FORMAT " confirmed, %" G_GINT64_FORMAT
+	       " pending, %" G_GINT64_FORMAT " cancelled\n",
+	       json_object_get_int_member(att, "confirmed"), json_object_get_int_member(att, "pending"),
+	       json_object_get_int_member(att, "cancelled"));
+	for (guint i = 0; i < json_array_get_length(acts); i++) {
+		JsonObject *a = json_array_get_object_element(acts, i);
+		gint64 cap = json_object_get_int_member(a, "capacity");
+		g_autofree char *capacity = cap > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, cap)
+						    : g_strdup("unlimited");
+
+		printf("  %-28s %4" G_GINT64_FORMAT " / %-9s %" G_GINT64_FORMAT " waiting\n",
+		       json_object_get_string_member(a, "id"), json_object_get_int_member(a, "taken"),
+		       capacity, json_object_get_int_member(a, "waiting"));
+	}
+	printf("outbox: %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT " sending, %" G_GINT64_FORMAT
+	       " sent, %" G_GINT64_FORMAT " failed (%" G_GINT64_FORMAT " bounced)\n",
+	       json_object_get_int_member(out, "queued"), json_object_get_int_member(out, "sending"),
+	       json_object_get_int_member(out, "sent"), json_object_get_int_member(out, "failed"),
+	       json_object_get_int_member(out, "bounced"));
+	printf("quarantined: %" G_GINT64_FORMAT "\n", json_object_get_int_member(o, "quarantined"));
+}
+
+static int cmd_stats(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autoptr(JsonObject) stats = NULL;
+	Store *store;
+
+	if (o->rest->len > 0)
+		return usage("stats takes no arguments");
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	stats = export_stats(cfg, store, &error);
+	store_close(store);
+	if (stats == NULL) {
+		say_error(NULL, error);
+		return EX_SOFTWARE;
+	}
+	if (o->format != NULL) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		json_node_set_object(node, stats);
+		if (!export_write_node(node, stdout, &error)) {
+			say_error(NULL, error);
+			return EX_IOERR;
+		}
+	} else {
+		print_stats_text(stats);
+	}
+	return EX_OK;
+}
+
+typedef struct {
+	CommandContext ctx;
+	const char *email;
+	gboolean found;
+	CommandOutcome outcome;
+} AdminCancel;
+
+static gboolean admin_cancel(StoreTxn *txn, gpointer data, GError **error)
+{
+	AdminCancel *c = data;
+
+	return command_cancel_by_organisers(&c->ctx, txn, c->email, &c->found, &c->outcome, error);
+}
+
+static int cmd_cancel(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autoptr(Composer) composer = NULL;
+	g_autofree char *email = NULL;
+	AdminCancel c = {{0}, NULL, FALSE, {0}};
+	SenderStats sent = {0};
+	Store *store;
+	gboolean ok;
+
+	if (o->rest->len != 1)
+		return usage("cancel takes one ADDRESS");
+	email = text_clean_address(g_ptr_array_index(o->rest, 0));
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	composer = compose_new(cfg);
+	c.ctx = (CommandContext){cfg, composer, clock_now_unix(), NULL};
+	c.email = email;
+	ok = store_write(store, admin_cancel, &c, &error);
+	if (ok && c.found && !sender_flush(cfg, store, clock_now_unix(), &sent, &error)) {
+		fprintf(stderr, "convenectl: %s; the notices stay queued for a later try\n",
+			error->message);
+		g_clear_error(&error);
+	}
+	store_close(store);
+	command_outcome_clear(&c.outcome);
+	if (!ok) {
+		say_error("cancel", error);
+		return EX_TEMPFAIL;
+	}
+	if (!c.found) {
+		fprintf(stderr, "convenectl: %s is not registered\n", email);
+		return EX_NOUSER;
+	}
+	printf("%s cancelled; %u notice(s) queued\n", email, c.outcome.replies);
+	return EX_OK;
+}
+
+typedef struct {
+	guint64 id;
+	gint64 now;
+	int status;     /* EX_OK, or why the row was not requeued */
+	char *problem;
+} Retry;
+
+static gboolean retry_row(StoreTxn *txn, gpointer data, GError **error)
+{
+	Retry *r = data;
+	g_autoptr(OutboxRow) row = NULL;
+	GError *e = NULL;
+
+	g_clear_pointer(&r->problem, g_free);
+	r->status = EX_OK;
+	row = store_outbox_get(txn, r->id, &e);
+	if (g_error_matches(e, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
+		g_error_free(e);
+		r->status = EX_DATAERR;
+		r->problem = g_strdup_printf("no outbox row %" G_GUINT64_FORMAT, r->id);
+		return TRUE;
+	}
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	if (row->state != OUTBOX_FAILED) {
+		r->status = EX_DATAERR;
+		r->problem = g_strdup_printf("row %" G_GUINT64_FORMAT " is %s, not failed", r->id,
+					     outbox_state_to_string(row->state));
+		return TRUE;
+	}
+	row->state = OUTBOX_QUEUED;
+	row->next_try_at = r->now;
+	row->updated_at = r->now;
+	/* A new life: the give-up clock starts again from now. */
+	row->created_at = r->now;
+	row->bounced = FALSE;
+	return store_outbox_put(txn, row, error);
+}
+
+static int cmd_retry(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	Retry r = {0, clock_now_unix(), EX_OK, NULL};
+	const char *arg;
+	char *end;
+	Store *store;
+	gboolean ok;
+
+	if (o->rest->len != 1)
+		return usage("retry takes one outbox row ID");
+	arg = g_ptr_array_index(o->rest, 0);
+	r.id = g_ascii_strtoull(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || r.id == 0)
+		return usage("retry takes one outbox row ID, a number (see convenectl queue)");
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	ok = store_write(store, retry_row, &r, &error);
+	store_close(store);
+	if (!ok) {
+		say_error("retry", error);
+		return EX_TEMPFAIL;
+	}
+	if (r.status != EX_OK) {
+		fprintf(stderr, "convenectl: %s\n", r.problem);
+		g_free(r.problem);
+		return r.status;
+	}
+	printf("row %" G_GUINT64_FORMAT " queued again\n", r.id);
+	return EX_OK;
+}
+
+static int cmd_backup(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	const char *file;
+	Store *store;
+	gboolean ok;
+
+	if (o->rest->len != 1)
+		return usage("backup takes one FILE");
+	file = g_ptr_array_index(o->rest, 0);
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	ok = store_backup(store, file, &error);
+	store_close(store);
+	if (!ok) {
+		say_error("backup", error);
+		return EX_CANTCREAT;
+	}
+	printf("backup written to %s\n", file);
+	return EX_OK;
+}
+
+/* "digest organisers|itinerary|programme [ADDRESS] [--date D] [--now T]". */
+static int cmd_digest(const char *path, int argc, char **argv)
+{
+	static const char *const names[] = {"organisers", "itinerary", "programme"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autoptr(Composer) composer = NULL;
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_autoptr(GPtrArray) rest = NULL;
+	const char *date = NULL, *address = NULL;
+	Options o = {0};
+	guint what, queued = 0;
+	Store *store;
+	gboolean ok;
+
+	for (int k = 0; k < argc; k++) {
+		if (strcmp(argv[k], "--date") == 0 && k + 1 < argc)
+			date = argv[++k];
+		else if (g_str_has_prefix(argv[k], "--date="))
+			date = argv[k] + strlen("--date=");
+		else
+			g_ptr_array_add(args, argv[k]);
+	}
+	ok = parse_options(args->len, (char **)args->pdata, &o, NULL);
+	rest = o.rest;
+	if (!ok || rest->len < 1 || rest->len > 2)
+		return usage("digest takes organisers|itinerary|programme [ADDRESS]");
+	for (what = 0; what < G_N_ELEMENTS(names); what++)
+		if (strcmp(g_ptr_array_index(rest, 0), names[what]) == 0)
+			break;
+	if (what == G_N_ELEMENTS(names))
+		return usage("digest takes organisers, itinerary or programme");
+	if (rest->len == 2)
+		address = g_ptr_array_index(rest, 1);
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	composer = compose_new(cfg);
+	{
+		g_autofree char *clean = address != NULL ? text_clean_address(address) : NULL;
+
+		ok = schedule_by_hand(cfg, store, composer,
+				      what == 0   ? SCHEDULE_BY_HAND_DIGEST
+				      : what == 1 ? SCHEDULE_BY_HAND_ITINERARY
+						  : SCHEDULE_BY_HAND_PROGRAMME,
+				      date, clean, clock_now_unix(), &queued, &error);
+	}
+	store_close(store);
+	if (!ok) {
+		say_error("digest", error);
+		return g_error_matches(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE) ? EX_USAGE
+											: EX_TEMPFAIL;
+	}
+	printf("%u message(s) queued\n", queued);
+	return EX_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -337,10 +653,27 @@ int main(int argc, char **argv)
 		if (!parse_options(argc - i, argv + i, &o, NULL))
 			return usage("run-once takes only --now ISO8601");
 		status = cmd_run_once(path, &o);
-	} else if (strcmp(command, "export") == 0 || strcmp(command, "queue") == 0) {
+	} else if (strcmp(command, "export") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, "json|csv"))
+			return usage("export's --format is json or csv");
+		status = cmd_list(path, &o, FALSE);
+	} else if (strcmp(command, "queue") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
 			return usage("the only --format here is json");
-		status = cmd_list(path, &o, strcmp(command, "queue") == 0);
+		status = cmd_list(path, &o, TRUE);
+	} else if (strcmp(command, "digest") == 0) {
+		return cmd_digest(path, argc - i, argv + i);
+	} else if (strcmp(command, "stats") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, "json"))
+			return usage("the only --format here is json");
+		status = cmd_stats(path, &o);
+	} else if (strcmp(command, "cancel") == 0 || strcmp(command, "backup") == 0 ||
+		   strcmp(command, "retry") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, NULL))
+			return usage("cancel, retry and backup take one argument");
+		status = strcmp(command, "cancel") == 0  ? cmd_cancel(path, &o)
+			 : strcmp(command, "retry") == 0 ? cmd_retry(path, &o)
+							  : cmd_backup(path, &o);
 	} else if (strcmp(command, "show") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
 			return usage("the only --format here is json");

@@ -74,6 +74,7 @@ JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row)
 	set_time(o, "created_at", cfg, row->created_at);
 	set_time(o, "updated_at", cfg, row->updated_at);
 	set_time(o, "next_try_at", cfg, row->state == OUTBOX_QUEUED ? row->next_try_at : 0);
+	json_object_set_boolean_member(o, "bounced", row->bounced);
 	if (row->last_reply != NULL)
 		set_string(o, "last_reply", row->last_reply);
 	else
@@ -145,4 +146,76 @@ gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GErro
 gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error)
 {
 	return export_all(cfg, store, TRUE, out, error);
+}
+
+typedef struct {
+	guint by_status[ATTENDEE_CANCELLED + 1];
+	guint by_state[OUTBOX_FAILED + 1];
+	guint bounced;
+} Counts;
+
+static gboolean count_attendee(const Attendee *a, gpointer data)
+{
+	((Counts *)data)->by_status[a->status]++;
+	return TRUE;
+}
+
+static gboolean count_row(const OutboxRow *row, gpointer data)
+{
+	((Counts *)data)->by_state[row->state]++;
+	((Counts *)data)->bounced += row->bounced;
+	return TRUE;
+}
+
+static guint count_files(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	guint n = 0;
+
+	while (d != NULL && g_dir_read_name(d) != NULL)
+		n++;
+	return n;
+}
+
+JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
+{
+	g_autoptr(JsonObject) o = json_object_new();
+	JsonObject *attendees = json_object_new(), *outbox = json_object_new();
+	JsonArray *activities = json_array_new();
+	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *quarantine = g_build_filename(cfg->quarantine_dir, "new", NULL);
+	Counts c = {{0}, {0}, 0};
+	StoreTxn *txn;
+	gboolean ok;
+
+	json_object_set_object_member(o, "attendees", attendees);
+	json_object_set_array_member(o, "activities", activities);
+	json_object_set_object_member(o, "outbox", outbox);
+	txn = store_read_begin(store, error);
+	if (txn == NULL)
+		return NULL;
+	ok = store_attendee_foreach(txn, count_attendee, &c, error) &&
+	     store_outbox_foreach(txn, count_row, &c, error);
+	for (guint i = 0; ok && i < cfg->activities->len; i++) {
+		const ConfigActivity *act = g_ptr_array_index(cfg->activities, i);
+		JsonObject *a = json_object_new();
+		guint taken;
+
+		ok = store_places_get(txn, act->id, &taken, queue, error);
+		json_object_set_string_member(a, "id", act->id);
+		json_object_set_int_member(a, "taken", taken);
+		json_object_set_int_member(a, "capacity", act->capacity);
+		json_object_set_int_member(a, "waiting", queue->len);
+		json_array_add_object_element(activities, a);
+	}
+	store_read_end(txn);
+	if (!ok)
+		return NULL;
+	for (int st = ATTENDEE_PENDING; st <= ATTENDEE_CANCELLED; st++)
+		json_object_set_int_member(attendees, attendee_status_to_string(st), c.by_status[st]);
+	for (int st = OUTBOX_QUEUED; st <= OUTBOX_FAILED; st++)
+		json_object_set_int_member(outbox, outbox_state_to_string(st), c.by_state[st]);
+	json_object_set_int_member(outbox, "bounced", c.bounced);
+	json_object_set_int_member(o, "quarantined", count_files(quarantine));
+	return g_steal_pointer(&o);
 }

@@ -27,5 +27,10 @@ gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GErro
 /* Writes every outbox row, by id, as a JSON array to @out. */
 gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error);
 
+/* Returns a new JSON object of the figures an organiser watches: attendees
+ * by status, each activity's places taken, capacity and waiting list, the
+ * outbox by state, and the messages in quarantine. */
+JsonObject *export_stats(const Config *cfg, Store *store, GError **error);
+
 /* Writes @node to @out as pretty JSON and a newline. */
 gboolean export_write_node(JsonNode *node, FILE *out, GError **error);

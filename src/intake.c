@@ -93,7 +93,7 @@ static void settle_item(const Config *cfg, Item *item, IntakeStats *stats)
 		log_event(LOG_ERR, "move-failed", "file", item->name, "reason", error->message, NULL);
 	if (g_strcmp0(o->action, "duplicate") == 0)
 		stats->duplicates++;
-	else if (g_strcmp0(o->action, "robot") == 0)
+	else if (g_strcmp0(o->action, "robot") == 0 || g_str_has_prefix(o->action, "bounce"))
 		stats->robots++;
 	else if (o->replies > 0)
 		stats->answered++;
@@ -128,10 +128,10 @@ static void commit_items(const CommandContext *ctx, Store *store, Item *items, g
 		commit_items(ctx, store, &items[i], 1, stats);
 }
 
-gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 now,
-		    IntakeStats *stats, GError **error)
+gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
+		    gint64 now, IntakeStats *stats, GError **error)
 {
-	CommandContext ctx = {cfg, composer, now};
+	CommandContext ctx = {cfg, composer, now, secret};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
 	g_autofree Item *items = g_new0(Item, INTAKE_BATCH);

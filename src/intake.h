@@ -25,7 +25,7 @@ typedef struct {
 /* Processes every message in cfg->intake_dir/new/ at instant @now, oldest
  * first, INTAKE_BATCH to a commit. A message whose effects cannot be
  * committed stays in new/ and is counted as deferred; one that cannot be
- * read as mail is quarantined. Returns FALSE
+ * read as mail is quarantined. @secret signs confirmation tokens. Returns FALSE
  * with @error only when the intake folder itself cannot be read. */
-gboolean intake_run(const Config *cfg, Store *store, Composer *composer, gint64 now,
-		    IntakeStats *stats, GError **error);
+gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
+		    gint64 now, IntakeStats *stats, GError **error);

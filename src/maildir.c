@@ -78,8 +78,8 @@ static gboolean write_all(int fd, const char *data, gsize len)
 
 typedef gboolean (*FillFunc)(int out, gpointer data, int *err);
 
-static gboolean deliver(const char *dir, FillFunc fill, gpointer data, char **name_out,
-			GError **error)
+static gboolean deliver(const char *dir, FillFunc fill, gpointer data, gboolean sync,
+			char **name_out, GError **error)
 {
 	g_autofree char *name = unique_name();
 	g_autofree char *tmp = g_build_filename(dir, "tmp", name, NULL);
@@ -109,7 +109,7 @@ static gboolean deliver(const char *dir, FillFunc fill, gpointer data, char **na
 		g_unlink(tmp);
 		return fail_errno(error, err, "cannot move into", newdir);
 	}
-	if (!sync_dir(newdir, error))
+	if (sync && !sync_dir(newdir, error))
 		return FALSE;
 	if (name_out != NULL)
 		*name_out = g_steal_pointer(&name);
@@ -149,13 +149,19 @@ static gboolean fill_from_bytes(int out, gpointer data, int *err)
 
 gboolean maildir_deliver_fd(const char *dir, int fd, char **name_out, GError **error)
 {
-	return deliver(dir, fill_from_fd, &fd, name_out, error);
+	return deliver(dir, fill_from_fd, &fd, TRUE, name_out, error);
 }
 
 gboolean maildir_deliver_bytes(const char *dir, GBytes *message, char **name_out,
 			       GError **error)
 {
-	return deliver(dir, fill_from_bytes, message, name_out, error);
+	return deliver(dir, fill_from_bytes, message, TRUE, name_out, error);
+}
+
+gboolean maildir_deliver_bytes_unsynced(const char *dir, GBytes *message, char **name_out,
+					GError **error)
+{
+	return deliver(dir, fill_from_bytes, message, FALSE, name_out, error);
 }
 
 static int compare_names(gconstpointer a, gconstpointer b)

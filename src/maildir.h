@@ -18,6 +18,11 @@ gboolean maildir_deliver_fd(const char *dir, int fd, char **name_out, GError **e
 gboolean maildir_deliver_bytes(const char *dir, GBytes *message, char **name_out,
 			       GError **error);
 
+/* The same, but new/ itself is not synced: the caller syncs it once for a
+ * whole batch (maildir_sync()) before it counts any of them delivered. */
+gboolean maildir_deliver_bytes_unsynced(const char *dir, GBytes *message, char **name_out,
+					GError **error);
+
 /* Returns the file names in @dir/new/, oldest first (by name, which starts
  * with the delivery time), as a new array of newly allocated strings. */
 GPtrArray *maildir_list_new(const char *dir, GError **error);

@@ -25,6 +25,8 @@ typedef struct {
 	gint64 updated_at;
 	gint64 next_try_at;
 	char *last_reply;     /* last SMTP reply or transport error; may be NULL */
+	gint64 owner;         /* while sending: the process id sending it; else 0 */
+	gboolean bounced;     /* failed by a bounce that came back after delivery */
 } OutboxRow;
 
 /* Returns a new row in state queued with every pointer NULL; free it with

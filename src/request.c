@@ -57,6 +57,9 @@ static const CommandInfo commands[] = {
 	{REQUEST_PROGRAMME, "programme|program|agenda|schedule", "programme du jour"},
 	{REQUEST_HELP, "help", "aide|formulaire"},
 	{REQUEST_CONFIRM, "confirm", "confirmer|confirmation"},
+	{REQUEST_REPORT, "report|digest", "rapport|bilan"},
+	{REQUEST_EXPORT, "export", "exporter|exportation"},
+	{REQUEST_BROADCAST, "broadcast", "diffuser|diffusion"},
 };
 
 void request_add_problem(GPtrArray *list, guint line, const char *code, const char *text,
@@ -99,7 +102,7 @@ void request_free(Request *req)
 {
 	if (req == NULL)
 		return;
-	g_free(req->token);
+	g_free(req->argument);
 	fields_clear(&req->fields);
 	g_ptr_array_unref(req->people);
 	g_ptr_array_unref(req->problems);
@@ -147,6 +150,25 @@ static const FieldInfo *field_for_key(const char *key, gboolean *french)
 	return NULL;
 }
 
+/* Returns what follows the first @n words of @text, as written (an address
+ * keeps its '@'), cleaned; NULL when nothing does. Words are runs of
+ * letters and digits, as text_fold() counts them. */
+static char *raw_after_words(const char *text, guint n)
+{
+	const char *p = text;
+	g_autofree char *rest = NULL;
+
+	for (guint w = 0; w < n && *p != '\0'; w++) {
+		while (*p != '\0' && !g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+		while (*p != '\0' && g_unichar_isalnum(g_utf8_get_char(p)))
+			p = g_utf8_next_char(p);
+	}
+	p += strspn(p, " \t:;,.-");
+	rest = text_clean_line(p);
+	return *rest != '\0' ? g_steal_pointer(&rest) : NULL;
+}
+
 /* Reads a command from the start of @text ("Re: CANCEL", "confirm abc"). On
  * success sets *@command, *@french, and *@arg to what follows the word. */
 static gboolean read_command(const char *text, RequestCommand *command, gboolean *french,
@@ -172,7 +194,7 @@ static gboolean read_command(const char *text, RequestCommand *command, gboolean
 				*command = commands[c].command;
 				*french = !en;
 				if (arg != NULL)
-					*arg = start + len < n ? g_strdup(words[start + len]) : NULL;
+					*arg = raw_after_words(text, start + len);
 				g_string_free(s, TRUE);
 				return TRUE;
 			}
@@ -767,7 +789,7 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 	req->notes = g_ptr_array_new_with_free_func(problem_free);
 	req->command = REQUEST_FORM;
 	command_seen = subject != NULL &&
-		       read_command(subject, &req->command, &req->french, &req->token);
+		       read_command(subject, &req->command, &req->french, &req->argument);
 	if (!command_seen && detail != NULL) {
 		gboolean fr = FALSE;
 
@@ -851,7 +873,8 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 		if (first_line && !command_seen) {
 			gboolean fr = FALSE;
 
-			if (read_command(trimmed, &req->command, &fr, &req->token)) {
+			if (read_command(trimmed, &req->command, &fr, &req->argument)) {
+				req->command_line = i + 1;
 				command_seen = TRUE;
 				req->french = req->french || fr;
 			}
@@ -933,6 +956,22 @@ char *request_problem_describe(const RequestProblem *p, const Config *cfg, const
 					  : "%s and %s take place at the same time (%s): choose one",
 				       p->choices[0], p->choices[1], day);
 	}
+	if (strcmp(p->code, "not-eligible") == 0)
+		return g_strdup_printf(fr ? "%s : réservé aux participants de : %s ; le reste de votre inscription est maintenu"
+					  : "%s: open to participants from %s only; the rest of your registration stands",
+				       p->text, choices);
+	if (strcmp(p->code, "deadline-passed") == 0)
+		return g_strdup_printf(fr ? "la date limite d'inscription à %s est passée ; écrivez aux organisateurs"
+					  : "the registration deadline for %s has passed; please write to the organisers",
+				       p->text);
+	if (strcmp(p->code, "event-over") == 0)
+		return g_strdup_printf(fr ? "%s est terminé" : "%s is over", p->text);
+	if (strcmp(p->code, "token-invalid") == 0)
+		return g_strdup(fr ? "cette confirmation ne correspond à aucune demande en attente de votre adresse (déjà utilisée ?)"
+				   : "this confirmation matches no request waiting for your address (already used?)");
+	if (strcmp(p->code, "token-expired") == 0)
+		return g_strdup(fr ? "cette demande de confirmation a expiré : envoyez de nouveau votre message"
+				   : "this confirmation request has expired: please send your message again");
 	if (strcmp(p->code, "attendee-without-address") == 0)
 		return g_strdup_printf(fr ? "%s : il manque l'adresse électronique (Participant : Nom <adresse>)"
 					  : "%s: no email address (Attendee: Name <address>)",

@@ -16,6 +16,9 @@ typedef enum {
 	REQUEST_PROGRAMME,
 	REQUEST_HELP,
 	REQUEST_CONFIRM,
+	REQUEST_REPORT,    /* organisers only, as are the two below */
+	REQUEST_EXPORT,
+	REQUEST_BROADCAST,
 } RequestCommand;
 
 typedef enum {
@@ -61,7 +64,8 @@ typedef struct {
 
 typedef struct {
 	RequestCommand command;
-	char *token;            /* CONFIRM's argument, or NULL */
+	char *argument;         /* what follows the command word, as written, or NULL */
+	guint command_line;     /* the body line the command was on; 0 = not the body */
 	RequestFields fields;   /* the lines outside any Attendee: block */
 	GPtrArray *people;      /* RequestFields *: one per Attendee: line, in order */
 	GPtrArray *problems;    /* RequestProblem *; empty when all was understood */

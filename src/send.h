@@ -30,8 +30,14 @@ typedef struct {
 } SendItem;
 
 /* Delivers @items in one SMTP session to cfg->transport_host:port, with
- * STARTTLS and AUTH as cfg->smtp_* say. Every item's status/reply is set.
- * Returns FALSE with @error when the session as a whole failed (the relay is
- * down, refused us, TLS or AUTH failed, the connection dropped); items the
- * relay had already accepted keep their 2xx status even then. */
+ * STARTTLS and AUTH as cfg->smtp_* say. Every item's status/reply is set
+ * (overwritten, not freed). Returns TRUE when the session ran to its end,
+ * even if the relay refused some or all recipients or contents: each such
+ * item has the relay's 4xx/5xx code. Returns FALSE with @error when the
+ * session as a whole failed (the relay is down, refused us, TLS or AUTH
+ * failed, the connection dropped); items the relay had already accepted keep
+ * their 2xx status even then, every other item gets status 0 and the error's
+ * message as reply. A mailbox that could break the SMTP command (control
+ * characters, spaces, angle brackets) is refused here with 553 and never
+ * sent. Blocks for the whole session (each wait on the relay is bounded). */
 gboolean send_smtp(const Config *cfg, SendItem *items, guint n_items, GError **error);

@@ -1,10 +1,14 @@
-/* sender.c: the outbox to the relay or the maildir: spool. A row becomes
- * sent only after the relay's 2xx for its recipient (or the spool's
- * durable rename); a crash in between sends it again with the same
- * Message-ID, never zero times. */
+/* sender.c: the outbox to the relay or the maildir: spool. A row is claimed
+ * (state sending, owner this process) before it is sent, so that two
+ * processes never send it both, and becomes sent only after the relay's 2xx
+ * for its recipient (or the spool's durable rename); a crash in between
+ * sends it again with the same Message-ID, never zero times. */
 #include "sender.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "maildir.h"
@@ -20,11 +24,20 @@ typedef struct {
 	guint waiting;
 } Due;
 
+/* TRUE when process @pid on this host is gone: its rows are nobody's. */
+static gboolean owner_gone(gint64 pid)
+{
+	return pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
 static gboolean collect_due(const OutboxRow *row, gpointer data)
 {
 	Due *due = data;
 
-	/* A row left "sending" by a crash is tried again. */
+	/* A row another living process is sending is its business; one left
+	 * "sending" by a process that died is tried again. */
+	if (row->state == OUTBOX_SENDING && !owner_gone(row->owner))
+		return TRUE;
 	if (row->state != OUTBOX_QUEUED && row->state != OUTBOX_SENDING)
 		return TRUE;
 	if (row->next_try_at > due->now) {
@@ -35,34 +48,68 @@ static gboolean collect_due(const OutboxRow *row, gpointer data)
 	return TRUE;
 }
 
-/* Retry after 1 minute, doubling to at most an hour. */
-static gint64 backoff(guint attempts)
+/* Claims every due row for this process (state sending, owner our pid) in
+ * one transaction, so that no other process sends it too. */
+static gboolean claim_due(StoreTxn *txn, gpointer data, GError **error)
 {
-	gint64 delay = 60;
+	Due *due = data;
+	pid_t self = getpid();
 
-	for (guint i = 1; i < attempts && delay < 3600; i++)
+	g_ptr_array_set_size(due->rows, 0);
+	due->waiting = 0;
+	if (!store_outbox_foreach(txn, collect_due, due, error))
+		return FALSE;
+	for (guint i = 0; i < due->rows->len; i++) {
+		OutboxRow *row = g_ptr_array_index(due->rows, i);
+
+		row->state = OUTBOX_SENDING;
+		row->owner = self;
+		row->updated_at = due->now;
+		if (!store_outbox_put(txn, row, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The wait before try number @attempts + 1: the first wait, doubling, up to
+ * the longest. */
+static gint64 backoff(const Config *cfg, guint attempts)
+{
+	gint64 delay = cfg->smtp_retry_first;
+
+	for (guint i = 1; i < attempts && delay < cfg->smtp_retry_max; i++)
 		delay *= 2;
-	return MIN(delay, 3600);
+	return MIN(delay, (gint64)cfg->smtp_retry_max);
+}
+
+char *sender_bounce_address(const Config *cfg, guint64 id)
+{
+	const char *at = strrchr(cfg->event_address, '@');
+
+	return g_strdup_printf("%.*s+bounce-%" G_GUINT64_FORMAT "%s",
+			       (int)(at - cfg->event_address), cfg->event_address, id, at);
 }
 
 /* Records @status/@reply for @row at @now, in memory. */
-static void settle(OutboxRow *row, int status, const char *reply, gint64 now, SenderStats *stats)
+static void settle(const Config *cfg, OutboxRow *row, int status, const char *reply, gint64 now,
+		   SenderStats *stats)
 {
 	g_autofree char *id = g_strdup_printf("%" G_GUINT64_FORMAT, row->id);
 
 	row->attempts++;
 	row->updated_at = now;
+	row->owner = 0;
 	g_free(row->last_reply);
 	row->last_reply = text_clean_line(reply);
 	if (status >= 200 && status < 300) {
 		row->state = OUTBOX_SENT;
 		stats->sent++;
-	} else if (status >= 500 || now - row->created_at >= SENDER_GIVE_UP) {
+	} else if (status >= 500 || now - row->created_at >= cfg->smtp_give_up_after) {
 		row->state = OUTBOX_FAILED;
 		stats->failed++;
 	} else {
 		row->state = OUTBOX_QUEUED;
-		row->next_try_at = now + backoff(row->attempts);
+		row->next_try_at = now + backoff(cfg, row->attempts);
 		stats->deferred++;
 	}
 	log_event(row->state == OUTBOX_FAILED ? LOG_WARNING : LOG_INFO, "delivery", "id", id, "to", row->recipient, "state",
@@ -79,82 +126,116 @@ static gboolean save_rows(StoreTxn *txn, gpointer data, GError **error)
 	return TRUE;
 }
 
-/* The maildir: transport, as a local delivery agent would write it. */
-static void spool_one(const Config *cfg, OutboxRow *row, gint64 now, SenderStats *stats)
+/* The maildir: transport, as a local delivery agent would write it: each
+ * message written and synced, then new/ synced once for the batch before
+ * any of them counts as delivered. */
+static void spool_batch(const Config *cfg, GPtrArray *rows, guint from, guint n, gint64 now,
+			SenderStats *stats)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GString) text = g_string_new(NULL);
-	g_autoptr(GBytes) bytes = NULL;
-	gsize len;
-	const char *data = g_bytes_get_data(row->message, &len);
+	g_autoptr(GError) dir_error = NULL;
+	g_autofree GError **errors = g_new0(GError *, n);
+	gboolean dir_ok = maildir_create(cfg->transport_dir, &dir_error);
 
-	g_string_append_printf(text, "Return-Path: <%s>\nDelivered-To: %s\n", row->sender,
-			       row->recipient);
-	g_string_append_len(text, data, (gssize)len);
-	bytes = g_bytes_new(text->str, text->len);
-	if (maildir_create(cfg->transport_dir, &error) &&
-	    maildir_deliver_bytes(cfg->transport_dir, bytes, NULL, &error))
-		settle(row, 250, "250 written to the maildir spool", now, stats);
-	else
-		settle(row, 451, error->message, now, stats);
+	for (guint k = 0; dir_ok && k < n; k++) {
+		OutboxRow *row = g_ptr_array_index(rows, from + k);
+		g_autofree char *bounce = sender_bounce_address(cfg, row->id);
+		g_autoptr(GString) text = g_string_new(NULL);
+		g_autoptr(GBytes) bytes = NULL;
+		gsize len;
+		const char *data = g_bytes_get_data(row->message, &len);
+
+		g_string_append_printf(text, "Return-Path: <%s>\nDelivered-To: %s\n", bounce,
+				       row->recipient);
+		g_string_append_len(text, data, (gssize)len);
+		bytes = g_string_free_to_bytes(g_steal_pointer(&text));
+		maildir_deliver_bytes_unsynced(cfg->transport_dir, bytes, NULL, &errors[k]);
+	}
+	if (dir_ok)
+		dir_ok = maildir_sync(cfg->transport_dir, &dir_error);
+	for (guint k = 0; k < n; k++) {
+		OutboxRow *row = g_ptr_array_index(rows, from + k);
+		const GError *e = !dir_ok ? dir_error : errors[k];
+
+		if (e == NULL)
+			settle(cfg, row, 250, "250 written to the maildir spool", now, stats);
+		else
+			settle(cfg, row, 451, e->message, now, stats);
+		g_clear_error(&errors[k]);
+	}
 }
 
 static gboolean send_batch(const Config *cfg, GPtrArray *rows, guint from, guint n, gint64 now,
 			   SenderStats *stats, GError **error)
 {
 	g_autofree SendItem *items = g_new0(SendItem, n);
+	g_autoptr(GPtrArray) bounce = g_ptr_array_new_with_free_func(g_free);
 	gboolean ok;
 
 	for (guint i = 0; i < n; i++) {
 		OutboxRow *row = g_ptr_array_index(rows, from + i);
 
-		items[i].reverse_path = row->sender;
+		g_ptr_array_add(bounce, sender_bounce_address(cfg, row->id));
+		items[i].reverse_path = g_ptr_array_index(bounce, i);
 		items[i].recipient = row->recipient;
 		items[i].message = row->message;
 	}
 	ok = send_smtp(cfg, items, n, error);
 	for (guint i = 0; i < n; i++) {
-		settle(g_ptr_array_index(rows, from + i), items[i].status,
+		settle(cfg, g_ptr_array_index(rows, from + i), items[i].status,
 		       items[i].reply != NULL ? items[i].reply : "no reply", now, stats);
 		g_free(items[i].reply);
 	}
 	return ok;
 }
 
-gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
-		      GError **error)
+GPtrArray *sender_claim(Store *store, gint64 now, SenderStats *stats, GError **error)
 {
 	Due due = {now, g_ptr_array_new_with_free_func((GDestroyNotify)outbox_row_free), 0};
-	g_autoptr(GPtrArray) rows = due.rows;
-	GError *send_error = NULL;
-	StoreTxn *txn;
-	gboolean ok;
 
-	txn = store_read_begin(store, error);
-	if (txn == NULL)
-		return FALSE;
-	ok = store_outbox_foreach(txn, collect_due, &due, error);
-	store_read_end(txn);
-	if (!ok)
-		return FALSE;
+	if (!store_write(store, claim_due, &due, error)) {
+		g_ptr_array_unref(due.rows);
+		return NULL;
+	}
 	stats->waiting += due.waiting;
-	if (rows->len == 0)
-		return TRUE;
+	return due.rows;
+}
 
+gboolean sender_deliver(const Config *cfg, GPtrArray *rows, gint64 now, SenderStats *stats,
+			GError **error)
+{
 	for (guint i = 0; i < rows->len; i += SENDER_BATCH) {
 		guint n = MIN(SENDER_BATCH, rows->len - i);
+		GError *send_error = NULL;
 
 		if (cfg->transport_kind == CONFIG_TRANSPORT_MAILDIR) {
-			for (guint k = 0; k < n; k++)
-				spool_one(cfg, g_ptr_array_index(rows, i + k), now, stats);
+			spool_batch(cfg, rows, i, n, now, stats);
 		} else if (!send_batch(cfg, rows, i, n, now, stats, &send_error)) {
 			/* The relay is down or dropped us: the rest waits too. */
 			for (guint k = i + n; k < rows->len; k++)
-				settle(g_ptr_array_index(rows, k), 0, send_error->message, now, stats);
-			break;
+				settle(cfg, g_ptr_array_index(rows, k), 0, send_error->message, now,
+				       stats);
+			g_propagate_error(error, send_error);
+			return FALSE;
 		}
 	}
-	if (!store_write(store, save_rows, rows, error)) {
+	return TRUE;
+}
+
+gboolean sender_settle(Store *store, GPtrArray *rows, GError **error)
+{
+	return rows->len == 0 || store_write(store, save_rows, rows, error);
+}
+
+gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
+		      GError **error)
+{
+	g_autoptr(GPtrArray) rows = sender_claim(store, now, stats, error);
+	GError *send_error = NULL;
+
+	if (rows == NULL)
+		return FALSE;
+	sender_deliver(cfg, rows, now, stats, &send_error);
+	if (!sender_settle(store, rows, error)) {
 		g_clear_error(&send_error);
 		return FALSE;
 	}

@@ -6,8 +6,10 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <lmdb.h>
@@ -33,7 +35,9 @@ typedef struct {
 struct _Store {
 	MDB_env *env;
 	char *dir;
-	Table attendees, seen, outbox, meta, rate;
+	Table attendees, seen, outbox, meta, rate, places, pending;
+	Table marks, journal, noted, itineraries, due; /* the scheduler's */
+	Table messages; /* each outbox row's message, raw, under the row's id */
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
 };
@@ -173,8 +177,10 @@ static gboolean store_grow(Store *store, GError **error)
 	return TRUE;
 }
 
-/* Starts the map at INITIAL_MAP_SIZE, or at the data file's size if that is
- * larger, so that reopening a grown store does not hit MDB_MAP_FULL at once. */
+/* Starts the map at INITIAL_MAP_SIZE, or at twice the data file's size if
+ * that is larger, so that reopening a grown store does not hit MDB_MAP_FULL
+ * at once: a transaction that rewrites much of the file (the sender claiming
+ * a large outbox) needs room for the copies, and without it runs twice. */
 static gboolean store_size_map(Store *store, GError **error)
 {
 	g_autofree char *path = g_build_filename(store->dir, "data.mdb", NULL);
@@ -187,8 +193,8 @@ static gboolean store_size_map(Store *store, GError **error)
 	rc = mdb_env_info(store->env, &info);
 	if (rc == 0)
 		rc = mdb_env_stat(store->env, &ms);
-	if (rc == 0 && g_stat(path, &st) == 0 && (guint64)st.st_size > info.me_mapsize) {
-		size = ((size_t)st.st_size + ms.ms_psize - 1) / ms.ms_psize * ms.ms_psize;
+	if (rc == 0 && g_stat(path, &st) == 0 && (guint64)st.st_size * 2 > info.me_mapsize) {
+		size = ((size_t)st.st_size * 2 + ms.ms_psize - 1) / ms.ms_psize * ms.ms_psize;
 		rc = mdb_env_set_mapsize(store->env, size);
 	}
 	if (rc != 0) {
@@ -201,8 +207,11 @@ static gboolean store_size_map(Store *store, GError **error)
 Store *store_open(const char *dir, GError **error)
 {
 	Store *store = g_new0(Store, 1);
-	Table *tables[] = {&store->attendees, &store->seen, &store->outbox, &store->meta,
-			   &store->rate};
+	Table *tables[] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
+			   &store->rate,      &store->places, &store->pending,
+			   &store->marks,     &store->journal, &store->noted,
+			   &store->itineraries, &store->due,
+			   &store->messages};
 	MDB_txn *txn = NULL;
 	gboolean ok = FALSE;
 	int dead;
@@ -215,6 +224,16 @@ Store *store_open(const char *dir, GError **error)
 	store->outbox.numeric = TRUE;
 	store->meta.name = "meta";
 	store->rate.name = "rate";
+	store->places.name = "places";
+	store->pending.name = "pending";
+	store->marks.name = "marks";
+	store->journal.name = "journal";
+	store->journal.numeric = TRUE;
+	store->noted.name = "noted";
+	store->itineraries.name = "itineraries";
+	store->due.name = "due";
+	store->messages.name = "outbox_messages";
+	store->messages.numeric = TRUE;
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;
@@ -280,6 +299,35 @@ void store_close(Store *store)
 		mdb_env_close(store->env);
 	g_free(store->dir);
 	g_free(store);
+}
+
+gboolean store_backup(Store *store, const char *path, GError **error)
+{
+	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+	int fd, rc;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int saved = errno;
+
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "cannot create %s: %s", tmp,
+			    g_strerror(saved));
+		return FALSE;
+	}
+	/* LMDB copies from a read transaction of its own: writers go on. */
+	rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = errno;
+	if (rc != 0) {
+		unlink(tmp);
+		set_mdb_error(error, store, rc, "copy the store to %s", path);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError **error)
@@ -367,11 +415,10 @@ static gboolean txn_get(StoreTxn *txn, const Table *table, MDB_val *key, MDB_val
 /* Stores @record under @key. MDB_MAP_FULL is flagged on @txn so that
  * store_write() grows the map. (LMDB's MDB_RESERVE space is not aligned as
  * GVariant requires to serialise into it, hence g_variant_get_data.) */
-static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVariant *record,
-			unsigned int flags, GError **error)
+static gboolean txn_put_raw(StoreTxn *txn, const Table *table, MDB_val *key, MDB_val *val,
+			    unsigned int flags, GError **error)
 {
 	g_autofree char *desc = NULL;
-	MDB_val val = {g_variant_get_size(record), (void *)g_variant_get_data(record)};
 	int rc;
 
 	if (!txn->write) {
@@ -381,7 +428,7 @@ static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVarian
 			    txn->store->dir);
 		return FALSE;
 	}
-	rc = mdb_put(txn->txn, table->dbi, key, &val, flags);
+	rc = mdb_put(txn->txn, table->dbi, key, val, flags);
 	if (rc != 0) {
 		if (rc == MDB_MAP_FULL)
 			txn->map_full = TRUE;
@@ -390,6 +437,14 @@ static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVarian
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVariant *record,
+			unsigned int flags, GError **error)
+{
+	MDB_val val = {g_variant_get_size(record), (void *)g_variant_get_data(record)};
+
+	return txn_put_raw(txn, table, key, &val, flags, error);
 }
 
 static GVariant *record_new(GVariantBuilder *fields)
@@ -501,6 +556,15 @@ static gboolean field_uint64(const Where *w, GVariant *fields, const char *name,
 	return TRUE;
 }
 
+/* Adds @value (floating) under @name. The value API, because a format
+ * string such as "{sv}" is parsed anew at every call and that was most of
+ * the cost of writing an outbox row. */
+static void add_value(GVariantBuilder *b, const char *name, GVariant *value)
+{
+	g_variant_builder_add_value(
+	    b, g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_variant(value)));
+}
+
 /* Adds @value under @name unless it is NULL; GVariant strings must be UTF-8,
  * and text that is not is refused rather than altered. */
 static gboolean add_string(const Where *w, GVariantBuilder *b, const char *name, const char *value,
@@ -516,7 +580,7 @@ static gboolean add_string(const Where *w, GVariantBuilder *b, const char *name,
 			    "cannot store %s: field %s is not valid UTF-8", where, name);
 		return FALSE;
 	}
-	g_variant_builder_add(b, "{sv}", name, g_variant_new_string(value));
+	add_value(b, name, g_variant_new_string(value));
 	return TRUE;
 }
 
@@ -609,58 +673,154 @@ static GVariant *outbox_encode(const Where *w, const OutboxRow *row, guint64 id,
 	    !add_string(w, &b, "message_id", row->message_id, error) ||
 	    !add_string(w, &b, "last_reply", row->last_reply, error))
 		return NULL;
-	g_variant_builder_add(&b, "{sv}", "id", g_variant_new_uint64(id));
-	g_variant_builder_add(&b, "{sv}", "state",
-			      g_variant_new_string(outbox_state_to_string(row->state)));
-	if (row->message != NULL)
-		g_variant_builder_add(
-		    &b, "{sv}", "message",
-		    g_variant_new_from_bytes(G_VARIANT_TYPE_BYTESTRING, row->message, TRUE));
-	g_variant_builder_add(&b, "{sv}", "attempts", g_variant_new_uint32(row->attempts));
-	g_variant_builder_add(&b, "{sv}", "created_at", g_variant_new_int64(row->created_at));
-	g_variant_builder_add(&b, "{sv}", "updated_at", g_variant_new_int64(row->updated_at));
-	g_variant_builder_add(&b, "{sv}", "next_try_at", g_variant_new_int64(row->next_try_at));
+	add_value(&b, "id", g_variant_new_uint64(id));
+	add_value(&b, "state", g_variant_new_string(outbox_state_to_string(row->state)));
+	add_value(&b, "attempts", g_variant_new_uint32(row->attempts));
+	add_value(&b, "created_at", g_variant_new_int64(row->created_at));
+	add_value(&b, "updated_at", g_variant_new_int64(row->updated_at));
+	add_value(&b, "next_try_at", g_variant_new_int64(row->next_try_at));
+	if (row->owner != 0)
+		add_value(&b, "owner", g_variant_new_int64(row->owner));
+	if (row->bounced)
+		add_value(&b, "bounced", g_variant_new_boolean(TRUE));
 	return record_new(&b);
 }
 
-static OutboxRow *outbox_decode(const Where *w, const MDB_val *val, GError **error)
+/* The fields of an outbox record. They are read in one pass over the
+ * record: g_variant_lookup_value() walks the dictionary from its start for
+ * each field, which made decoding the outbox the sender's largest cost. */
+enum {
+	OF_ID,
+	OF_STATE,
+	OF_KIND,
+	OF_SENDER,
+	OF_RECIPIENT,
+	OF_MESSAGE_ID,
+	OF_MESSAGE, /* only in records written before messages moved out */
+	OF_ATTEMPTS,
+	OF_CREATED_AT,
+	OF_UPDATED_AT,
+	OF_NEXT_TRY_AT,
+	OF_LAST_REPLY,
+	OF_OWNER,
+	OF_BOUNCED,
+	OF_N
+};
+
+static const struct {
+	const char *name;
+	const char *type;
+	gboolean required;
+} outbox_fields[OF_N] = {
+    [OF_ID] = {"id", "t", TRUE},
+    [OF_STATE] = {"state", "s", TRUE},
+    [OF_KIND] = {"kind", "s", FALSE},
+    [OF_SENDER] = {"sender", "s", FALSE},
+    [OF_RECIPIENT] = {"recipient", "s", FALSE},
+    [OF_MESSAGE_ID] = {"message_id", "s", FALSE},
+    [OF_MESSAGE] = {"message", "ay", FALSE},
+    [OF_ATTEMPTS] = {"attempts", "u", TRUE},
+    [OF_CREATED_AT] = {"created_at", "x", TRUE},
+    [OF_UPDATED_AT] = {"updated_at", "x", TRUE},
+    [OF_NEXT_TRY_AT] = {"next_try_at", "x", TRUE},
+    [OF_LAST_REPLY] = {"last_reply", "s", FALSE},
+    [OF_OWNER] = {"owner", "x", FALSE},
+    [OF_BOUNCED] = {"bounced", "b", FALSE},
+};
+
+/* Sets @values[OF_*] to the fields of @fields (NULL when missing), the
+ * first of a name when it comes twice, as g_variant_lookup_value() would.
+ * A required field missing or a field of another type is corruption. The
+ * caller unrefs the values, even on failure. */
+static gboolean outbox_fields_get(const Where *w, GVariant *fields, GVariant **values,
+				  GError **error)
+{
+	gsize n = g_variant_n_children(fields);
+
+	/* The value API: a format string is parsed anew at every call. */
+	for (gsize k = 0; k < n; k++) {
+		g_autoptr(GVariant) entry = g_variant_get_child_value(fields, k);
+		g_autoptr(GVariant) key = g_variant_get_child_value(entry, 0);
+		g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
+		const char *name = g_variant_get_string(key, NULL);
+		guint i = 0;
+
+		while (i < OF_N && (values[i] != NULL || strcmp(name, outbox_fields[i].name) != 0))
+			i++;
+		if (i < OF_N)
+			values[i] = g_variant_get_variant(boxed);
+	}
+	for (guint i = 0; i < OF_N; i++) {
+		g_autofree char *why = NULL;
+
+		if (values[i] == NULL ? !outbox_fields[i].required
+				      : g_variant_is_of_type(values[i],
+							     G_VARIANT_TYPE(outbox_fields[i].type)))
+			continue;
+		why = g_strdup_printf("field %s is %s", outbox_fields[i].name,
+				      values[i] == NULL ? "missing" : "of the wrong type");
+		corrupt_error(error, w, why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static char *outbox_field_string(GVariant **values, guint i)
+{
+	return values[i] != NULL ? g_variant_dup_string(values[i], NULL) : NULL;
+}
+
+static gboolean message_get(StoreTxn *txn, const MDB_val *key, GBytes **message,
+			    GError **error);
+
+/* Decodes the outbox record @val; its message comes from the messages
+ * table, or from the record itself when it was written before the message
+ * moved out of it. */
+static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *val,
+				GError **error)
 {
 	g_autoptr(GVariant) f = record_open(w, val, error);
 	g_autoptr(OutboxRow) row = NULL;
-	g_autoptr(GVariant) message = NULL;
-	g_autoptr(GVariant) attempts = NULL;
-	g_autofree char *state = NULL;
+	GVariant *values[OF_N] = {NULL};
 	guint64 be = 0;
 
 	if (f == NULL)
 		return NULL;
+	if (!outbox_fields_get(w, f, values, error))
+		goto out;
 	row = outbox_row_new();
-	if (!field_uint64(w, f, "id", &row->id, error) ||
-	    !field_string(w, f, "state", TRUE, &state, error) ||
-	    !field_string(w, f, "kind", FALSE, &row->kind, error) ||
-	    !field_string(w, f, "sender", FALSE, &row->sender, error) ||
-	    !field_string(w, f, "recipient", FALSE, &row->recipient, error) ||
-	    !field_string(w, f, "message_id", FALSE, &row->message_id, error) ||
-	    !field_get(w, f, "message", "ay", FALSE, &message, error) ||
-	    !field_get(w, f, "attempts", "u", TRUE, &attempts, error) ||
-	    !field_int64(w, f, "created_at", &row->created_at, error) ||
-	    !field_int64(w, f, "updated_at", &row->updated_at, error) ||
-	    !field_int64(w, f, "next_try_at", &row->next_try_at, error) ||
-	    !field_string(w, f, "last_reply", FALSE, &row->last_reply, error))
-		return NULL;
+	row->id = g_variant_get_uint64(values[OF_ID]);
 	if (w->key->mv_size == sizeof be)
 		memcpy(&be, w->key->mv_data, sizeof be);
 	if (w->key->mv_size != sizeof be || row->id != GUINT64_FROM_BE(be)) {
 		corrupt_error(error, w, "its id is not its key");
-		return NULL;
+		g_clear_pointer(&row, outbox_row_free);
+		goto out;
 	}
-	if (!outbox_state_from_string(state, &row->state)) {
+	if (!outbox_state_from_string(g_variant_get_string(values[OF_STATE], NULL), &row->state)) {
 		corrupt_error(error, w, "unknown state");
-		return NULL;
+		g_clear_pointer(&row, outbox_row_free);
+		goto out;
 	}
-	if (message != NULL)
-		row->message = g_variant_get_data_as_bytes(message);
-	row->attempts = g_variant_get_uint32(attempts);
+	row->kind = outbox_field_string(values, OF_KIND);
+	row->sender = outbox_field_string(values, OF_SENDER);
+	row->recipient = outbox_field_string(values, OF_RECIPIENT);
+	row->message_id = outbox_field_string(values, OF_MESSAGE_ID);
+	row->last_reply = outbox_field_string(values, OF_LAST_REPLY);
+	row->attempts = g_variant_get_uint32(values[OF_ATTEMPTS]);
+	row->created_at = g_variant_get_int64(values[OF_CREATED_AT]);
+	row->updated_at = g_variant_get_int64(values[OF_UPDATED_AT]);
+	row->next_try_at = g_variant_get_int64(values[OF_NEXT_TRY_AT]);
+	if (values[OF_OWNER] != NULL)
+		row->owner = g_variant_get_int64(values[OF_OWNER]);
+	row->bounced = values[OF_BOUNCED] != NULL && g_variant_get_boolean(values[OF_BOUNCED]);
+	if (values[OF_MESSAGE] != NULL)
+		row->message = g_variant_get_data_as_bytes(values[OF_MESSAGE]);
+	else if (!message_get(txn, w->key, &row->message, error))
+		g_clear_pointer(&row, outbox_row_free);
+out:
+	for (guint i = 0; i < OF_N; i++)
+		g_clear_pointer(&values[i], g_variant_unref);
 	return g_steal_pointer(&row);
 }
 
@@ -668,11 +828,13 @@ static OutboxRow *outbox_decode(const Where *w, const MDB_val *val, GError **err
 typedef gboolean (*Visit)(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
 			  GError **error);
 
-static gboolean table_foreach(StoreTxn *txn, const Table *table, Visit visit, gpointer data,
-			      GError **error)
+/* Visits the records of @table in key order from the first key at or after
+ * @from, or from the first record when @from is NULL. */
+static gboolean table_foreach_from(StoreTxn *txn, const Table *table, const MDB_val *from,
+				   Visit visit, gpointer data, GError **error)
 {
 	MDB_cursor *cursor = NULL;
-	MDB_val key, val;
+	MDB_val key = {0, NULL}, val;
 	gboolean more = TRUE;
 	gboolean ok = FALSE;
 	int rc;
@@ -683,7 +845,9 @@ static gboolean table_foreach(StoreTxn *txn, const Table *table, Visit visit, gp
 		set_mdb_error(error, txn->store, rc, "open a cursor on %s", table->name);
 		goto out;
 	}
-	rc = mdb_cursor_get(cursor, &key, &val, MDB_FIRST);
+	if (from != NULL)
+		key = *from;
+	rc = mdb_cursor_get(cursor, &key, &val, from != NULL ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0) {
 		Where w = {txn->store, table, &key};
 
@@ -702,6 +866,12 @@ out:
 	if (cursor != NULL)
 		mdb_cursor_close(cursor);
 	return ok;
+}
+
+static gboolean table_foreach(StoreTxn *txn, const Table *table, Visit visit, gpointer data,
+			      GError **error)
+{
+	return table_foreach_from(txn, table, NULL, visit, data, error);
 }
 
 Attendee *store_attendee_get(StoreTxn *txn, const char *email, GError **error)
@@ -824,6 +994,137 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
+gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPtrArray *queue,
+			  GError **error)
+{
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) fields = NULL;
+	gint64 n = 0;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->places, &key};
+
+	*taken = 0;
+	if (queue != NULL)
+		g_ptr_array_set_size(queue, 0);
+	key_for_string(txn->store, activity, &hashed, &key);
+	if (!txn_get(txn, &txn->store->places, &key, &val, &found, error))
+		return FALSE;
+	if (!found)
+		return TRUE;
+	fields = record_open(&w, &val, error);
+	if (fields == NULL || !field_int64(&w, fields, "taken", &n, error) ||
+	    (queue != NULL && !field_strings(&w, fields, "queue", queue, error)))
+		return FALSE;
+	*taken = (guint)n;
+	return TRUE;
+}
+
+gboolean store_places_put(StoreTxn *txn, const char *activity, guint taken, const GPtrArray *queue,
+			  GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val key;
+	Where w = {txn->store, &txn->store->places, &key};
+
+	key_for_string(txn->store, activity, &hashed, &key);
+	g_variant_builder_add(&b, "{sv}", "taken", g_variant_new_int64(taken));
+	if (!add_strings(&w, &b, "queue", queue, error))
+		return FALSE;
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->places, &key, record, 0, error);
+}
+
+void store_pending_free(StorePending *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->token);
+	g_free(p->email);
+	g_free(p->action);
+	g_free(p->subject);
+	g_free(p->detail);
+	g_free(p->body);
+	g_free(p->from_name);
+	g_free(p->message_id);
+	g_free(p->references);
+	g_free(p);
+}
+
+gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val key;
+	Where w = {txn->store, &txn->store->pending, &key};
+
+	key_for_string(txn->store, p->token, &hashed, &key);
+	if (!add_string(&w, &b, "email", p->email, error) ||
+	    !add_string(&w, &b, "action", p->action, error) ||
+	    !add_string(&w, &b, "subject", p->subject, error) ||
+	    !add_string(&w, &b, "detail", p->detail, error) ||
+	    !add_string(&w, &b, "body", p->body, error) ||
+	    !add_string(&w, &b, "from_name", p->from_name, error) ||
+	    !add_string(&w, &b, "message_id", p->message_id, error) ||
+	    !add_string(&w, &b, "references", p->references, error))
+		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "created_at", g_variant_new_int64(p->created_at));
+	g_variant_builder_add(&b, "{sv}", "expires_at", g_variant_new_int64(p->expires_at));
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->pending, &key, record, 0, error);
+}
+
+StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) fields = NULL;
+	StorePending *p;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->pending, &key};
+
+	key_for_string(txn->store, token, &hashed, &key);
+	if (!txn_get(txn, &txn->store->pending, &key, &val, &found, error) || !found)
+		return NULL;
+	fields = record_open(&w, &val, error);
+	if (fields == NULL)
+		return NULL;
+	p = g_new0(StorePending, 1);
+	p->token = g_strdup(token);
+	if (!field_string(&w, fields, "email", TRUE, &p->email, error) ||
+	    !field_string(&w, fields, "action", TRUE, &p->action, error) ||
+	    !field_string(&w, fields, "subject", FALSE, &p->subject, error) ||
+	    !field_string(&w, fields, "detail", FALSE, &p->detail, error) ||
+	    !field_string(&w, fields, "body", FALSE, &p->body, error) ||
+	    !field_string(&w, fields, "from_name", FALSE, &p->from_name, error) ||
+	    !field_string(&w, fields, "message_id", FALSE, &p->message_id, error) ||
+	    !field_string(&w, fields, "references", FALSE, &p->references, error) ||
+	    !field_int64(&w, fields, "created_at", &p->created_at, error) ||
+	    !field_int64(&w, fields, "expires_at", &p->expires_at, error)) {
+		store_pending_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	MDB_val key;
+	int rc;
+
+	key_for_string(txn->store, token, &hashed, &key);
+	rc = mdb_del(txn->txn, txn->store->pending.dbi, &key, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		set_mdb_error(error, txn->store, rc, "delete pending %s", token);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* The id store_outbox_add() assigns next: 1 in a new store. */
 static gboolean meta_next_id(StoreTxn *txn, guint64 *next, GError **error)
 {
@@ -854,6 +1155,47 @@ static gboolean meta_set_next_id(StoreTxn *txn, guint64 next, GError **error)
 	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
 
+static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError **error);
+
+/* A row's message lives apart from its record, raw: the record is rewritten
+ * at every step of sending (claimed, sent, retried) while the message never
+ * changes, and GVariant checks a byte string byte by byte, which made
+ * reading the outbox cost more than sending it. */
+static gboolean message_get(StoreTxn *txn, const MDB_val *key, GBytes **message, GError **error)
+{
+	MDB_val k = *key, val;
+	gboolean found;
+
+	*message = NULL;
+	if (!txn_get(txn, &txn->store->messages, &k, &val, &found, error))
+		return FALSE;
+	/* A copy: LMDB's memory is valid only until the transaction ends. */
+	if (found)
+		*message = g_bytes_new(val.mv_data, val.mv_size);
+	return TRUE;
+}
+
+/* Stores @message (NULL: none) for the row under @key unless it is there
+ * already. */
+static gboolean message_put(StoreTxn *txn, MDB_val *key, GBytes *message, GError **error)
+{
+	MDB_val val;
+	gboolean found;
+	gsize size;
+	const void *data;
+
+	if (!txn_get(txn, &txn->store->messages, key, &val, &found, error))
+		return FALSE;
+	if (message == NULL)
+		return !found || txn_del(txn, &txn->store->messages, key, error);
+	data = g_bytes_get_data(message, &size);
+	if (found && val.mv_size == size && (size == 0 || memcmp(val.mv_data, data, size) == 0))
+		return TRUE;
+	val.mv_size = size;
+	val.mv_data = (void *)data;
+	return txn_put_raw(txn, &txn->store->messages, key, &val, 0, error);
+}
+
 static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, unsigned int flags,
 			     GError **error)
 {
@@ -865,7 +1207,8 @@ static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, un
 	record = outbox_encode(&(Where){txn->store, &txn->store->outbox, &key}, row, id, error);
 	if (record == NULL)
 		return FALSE;
-	return txn_put(txn, &txn->store->outbox, &key, record, flags, error);
+	return txn_put(txn, &txn->store->outbox, &key, record, flags, error) &&
+	       message_put(txn, &key, row->message, error);
 }
 
 gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error)
@@ -911,10 +1254,11 @@ OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error)
 			    "no outbox id %" G_GUINT64_FORMAT " in %s", id, txn->store->dir);
 		return NULL;
 	}
-	return outbox_decode(&(Where){txn->store, &txn->store->outbox, &key}, &val, error);
+	return outbox_decode(txn, &(Where){txn->store, &txn->store->outbox, &key}, &val, error);
 }
 
 typedef struct {
+	StoreTxn *txn;
 	StoreOutboxFunc fn;
 	gpointer user_data;
 } OutboxVisit;
@@ -923,7 +1267,7 @@ static gboolean outbox_visit(const Where *w, const MDB_val *val, gpointer data, 
 			     GError **error)
 {
 	OutboxVisit *v = data;
-	g_autoptr(OutboxRow) row = outbox_decode(w, val, error);
+	g_autoptr(OutboxRow) row = outbox_decode(v->txn, w, val, error);
 
 	if (row == NULL)
 		return FALSE;
@@ -933,7 +1277,375 @@ static gboolean outbox_visit(const Where *w, const MDB_val *val, gpointer data, 
 
 gboolean store_outbox_foreach(StoreTxn *txn, StoreOutboxFunc fn, gpointer user_data, GError **error)
 {
-	OutboxVisit v = {fn, user_data};
+	OutboxVisit v = {txn, fn, user_data};
 
 	return table_foreach(txn, &txn->store->outbox, outbox_visit, &v, error);
+}
+
+/* --- what the scheduler and the organisers' digest keep ---------------------- */
+
+/* Removes @key from @table; a key that is not there is no error, and
+ * *@found (when not NULL) says which it was. */
+static gboolean txn_del_found(StoreTxn *txn, const Table *table, MDB_val *key, gboolean *found,
+			      GError **error)
+{
+	g_autofree char *desc = NULL;
+	int rc;
+
+	if (!txn->write) {
+		desc = key_describe(table, key);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+			    "cannot delete %s %s in %s: not a write transaction", table->name, desc,
+			    txn->store->dir);
+		return FALSE;
+	}
+	rc = mdb_del(txn->txn, table->dbi, key, NULL);
+	if (found != NULL)
+		*found = rc == 0;
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return TRUE;
+	/* Copy-on-write: even a delete may need a page the map lacks. */
+	if (rc == MDB_MAP_FULL)
+		txn->map_full = TRUE;
+	desc = key_describe(table, key);
+	set_mdb_error(error, txn->store, rc, "delete %s %s", table->name, desc);
+	return FALSE;
+}
+
+static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError **error)
+{
+	return txn_del_found(txn, table, key, NULL, error);
+}
+
+void store_mark_free(StoreMark *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->what);
+	g_free(m);
+}
+
+StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) fields = NULL;
+	g_autoptr(StoreMark) m = NULL;
+	MDB_val k, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->marks, &k};
+
+	key_for_string(txn->store, key, &hashed, &k);
+	if (!txn_get(txn, &txn->store->marks, &k, &val, &found, error) || !found)
+		return NULL;
+	fields = record_open(&w, &val, error);
+	if (fields == NULL)
+		return NULL;
+	m = g_new0(StoreMark, 1);
+	if (!field_int64(&w, fields, "when", &m->when, error) ||
+	    !field_uint64(&w, fields, "value", &m->value, error) ||
+	    !field_string(&w, fields, "what", TRUE, &m->what, error))
+		return NULL;
+	return g_steal_pointer(&m);
+}
+
+gboolean store_mark_put(StoreTxn *txn, const char *key, const StoreMark *m, GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val k;
+	Where w = {txn->store, &txn->store->marks, &k};
+
+	key_for_string(txn->store, key, &hashed, &k);
+	if (!add_string(&w, &b, "what", m->what != NULL ? m->what : "", error))
+		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(m->when));
+	g_variant_builder_add(&b, "{sv}", "value", g_variant_new_uint64(m->value));
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->marks, &k, record, 0, error);
+}
+
+StoreJournalEntry *store_journal_entry_new(void)
+{
+	StoreJournalEntry *e = g_new0(StoreJournalEntry, 1);
+
+	e->fields = g_ptr_array_new_with_free_func(g_free);
+	e->before = g_ptr_array_new_with_free_func(g_free);
+	e->after = g_ptr_array_new_with_free_func(g_free);
+	return e;
+}
+
+void store_journal_entry_free(StoreJournalEntry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->action);
+	g_free(e->email);
+	g_free(e->name);
+	g_free(e->detail);
+	g_ptr_array_unref(e->fields);
+	g_ptr_array_unref(e->before);
+	g_ptr_array_unref(e->after);
+	g_free(e);
+}
+
+static StoreJournalEntry *journal_decode(const Where *w, const MDB_val *val, GError **error)
+{
+	g_autoptr(GVariant) f = record_open(w, val, error);
+	g_autoptr(StoreJournalEntry) e = NULL;
+	guint64 be = 0;
+
+	if (f == NULL)
+		return NULL;
+	e = store_journal_entry_new();
+	if (!field_uint64(w, f, "seq", &e->seq, error) ||
+	    !field_int64(w, f, "when", &e->when, error) ||
+	    !field_string(w, f, "action", TRUE, &e->action, error) ||
+	    !field_string(w, f, "email", TRUE, &e->email, error) ||
+	    !field_string(w, f, "name", FALSE, &e->name, error) ||
+	    !field_string(w, f, "detail", FALSE, &e->detail, error) ||
+	    !field_strings(w, f, "fields", e->fields, error) ||
+	    !field_strings(w, f, "before", e->before, error) ||
+	    !field_strings(w, f, "after", e->after, error))
+		return NULL;
+	if (w->key->mv_size == sizeof be)
+		memcpy(&be, w->key->mv_data, sizeof be);
+	if (w->key->mv_size != sizeof be || e->seq != GUINT64_FROM_BE(be)) {
+		corrupt_error(error, w, "its seq is not its key");
+		return NULL;
+	}
+	if (e->before->len != e->fields->len || e->after->len != e->fields->len) {
+		corrupt_error(error, w, "fields, before and after differ in length");
+		return NULL;
+	}
+	return g_steal_pointer(&e);
+}
+
+gboolean store_journal_last(StoreTxn *txn, guint64 *last, GError **error)
+{
+	const Table *table = &txn->store->journal;
+	MDB_cursor *cursor = NULL;
+	MDB_val key, val;
+	guint64 be;
+	int rc;
+
+	*last = 0;
+	rc = mdb_cursor_open(txn->txn, table->dbi, &cursor);
+	if (rc == 0) {
+		rc = mdb_cursor_get(cursor, &key, &val, MDB_LAST);
+		if (rc == 0 && key.mv_size == sizeof be) {
+			memcpy(&be, key.mv_data, sizeof be);
+			*last = GUINT64_FROM_BE(be);
+		}
+		mdb_cursor_close(cursor);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		set_mdb_error(error, txn->store, rc, "read the end of %s", table->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) record = NULL;
+	guint64 last, be;
+	MDB_val key;
+	Where w = {txn->store, &txn->store->journal, &key};
+
+	if (!store_journal_last(txn, &last, error))
+		return FALSE;
+	key_for_id(last + 1, &be, &key);
+	if (!add_string(&w, &b, "action", e->action, error) ||
+	    !add_string(&w, &b, "email", e->email, error) ||
+	    !add_string(&w, &b, "name", e->name, error) ||
+	    !add_string(&w, &b, "detail", e->detail, error) ||
+	    !add_strings(&w, &b, "fields", e->fields, error) ||
+	    !add_strings(&w, &b, "before", e->before, error) ||
+	    !add_strings(&w, &b, "after", e->after, error))
+		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(last + 1));
+	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(e->when));
+	record = record_new(&b);
+	if (!txn_put(txn, &txn->store->journal, &key, record, MDB_NOOVERWRITE, error))
+		return FALSE;
+	e->seq = last + 1;
+	return TRUE;
+}
+
+typedef struct {
+	StoreJournalFunc fn;
+	gpointer user_data;
+} JournalVisit;
+
+static gboolean journal_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			      GError **error)
+{
+	JournalVisit *v = data;
+	g_autoptr(StoreJournalEntry) e = journal_decode(w, val, error);
+
+	if (e == NULL)
+		return FALSE;
+	*more = v->fn(e, v->user_data);
+	return TRUE;
+}
+
+gboolean store_journal_foreach(StoreTxn *txn, guint64 after, StoreJournalFunc fn,
+			       gpointer user_data, GError **error)
+{
+	JournalVisit v = {fn, user_data};
+	guint64 be;
+	MDB_val from;
+
+	if (after == G_MAXUINT64)
+		return TRUE;
+	key_for_id(after + 1, &be, &from);
+	return table_foreach_from(txn, &txn->store->journal, &from, journal_visit, &v, error);
+}
+
+Attendee *store_noted_get(StoreTxn *txn, const char *email, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	MDB_val key, val;
+	gboolean found;
+
+	key_for_string(txn->store, email, &hashed, &key);
+	if (!txn_get(txn, &txn->store->noted, &key, &val, &found, error) || !found)
+		return NULL;
+	return attendee_decode(&(Where){txn->store, &txn->store->noted, &key}, &val, error);
+}
+
+gboolean store_noted_put(StoreTxn *txn, const Attendee *a, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val key;
+
+	g_return_val_if_fail(a->email != NULL, FALSE);
+	key_for_string(txn->store, a->email, &hashed, &key);
+	record = attendee_encode(&(Where){txn->store, &txn->store->noted, &key}, a, error);
+	if (record == NULL)
+		return FALSE;
+	return txn_put(txn, &txn->store->noted, &key, record, 0, error);
+}
+
+StoreItinerary *store_itinerary_new(void)
+{
+	StoreItinerary *it = g_new0(StoreItinerary, 1);
+
+	it->activities = g_ptr_array_new_with_free_func(g_free);
+	return it;
+}
+
+void store_itinerary_free(StoreItinerary *it)
+{
+	if (it == NULL)
+		return;
+	g_ptr_array_unref(it->activities);
+	g_free(it);
+}
+
+StoreItinerary *store_itinerary_get(StoreTxn *txn, const char *email, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) fields = NULL;
+	g_autoptr(StoreItinerary) it = NULL;
+	guint64 sequence;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->itineraries, &key};
+
+	key_for_string(txn->store, email, &hashed, &key);
+	if (!txn_get(txn, &txn->store->itineraries, &key, &val, &found, error) || !found)
+		return NULL;
+	fields = record_open(&w, &val, error);
+	if (fields == NULL)
+		return NULL;
+	it = store_itinerary_new();
+	if (!field_uint64(&w, fields, "sequence", &sequence, error) ||
+	    !field_strings(&w, fields, "activities", it->activities, error) ||
+	    !field_int64(&w, fields, "sent_at", &it->sent_at, error))
+		return NULL;
+	if (sequence > G_MAXUINT) {
+		corrupt_error(error, &w, "sequence out of range");
+		return NULL;
+	}
+	it->sequence = (guint)sequence;
+	return g_steal_pointer(&it);
+}
+
+gboolean store_itinerary_put(StoreTxn *txn, const char *email, const StoreItinerary *it,
+			     GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val key;
+	Where w = {txn->store, &txn->store->itineraries, &key};
+
+	key_for_string(txn->store, email, &hashed, &key);
+	if (!add_strings(&w, &b, "activities", it->activities, error))
+		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "sequence", g_variant_new_uint64(it->sequence));
+	g_variant_builder_add(&b, "{sv}", "sent_at", g_variant_new_int64(it->sent_at));
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->itineraries, &key, record, 0, error);
+}
+
+gboolean store_due_add(StoreTxn *txn, const char *email, gint64 when, GError **error)
+{
+	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autofree char *hashed = NULL;
+	g_autoptr(GVariant) record = NULL;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->due, &key};
+
+	key_for_string(txn->store, email, &hashed, &key);
+	if (!txn_get(txn, &txn->store->due, &key, &val, &found, error))
+		return FALSE;
+	if (found)
+		return TRUE;
+	if (!add_string(&w, &b, "email", email, error))
+		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "since", g_variant_new_int64(when));
+	record = record_new(&b);
+	return txn_put(txn, &txn->store->due, &key, record, 0, error);
+}
+
+gboolean store_due_take(StoreTxn *txn, const char *email, gboolean *was_due, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	MDB_val key;
+
+	key_for_string(txn->store, email, &hashed, &key);
+	return txn_del_found(txn, &txn->store->due, &key, was_due, error);
+}
+
+typedef struct {
+	StoreDueFunc fn;
+	gpointer user_data;
+} DueVisit;
+
+static gboolean due_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			  GError **error)
+{
+	DueVisit *v = data;
+	g_autoptr(GVariant) fields = record_open(w, val, error);
+	g_autofree char *email = NULL;
+	gint64 since;
+
+	if (fields == NULL || !field_string(w, fields, "email", TRUE, &email, error) ||
+	    !field_int64(w, fields, "since", &since, error))
+		return FALSE;
+	*more = v->fn(email, since, v->user_data);
+	return TRUE;
+}
+
+gboolean store_due_foreach(StoreTxn *txn, StoreDueFunc fn, gpointer user_data, GError **error)
+{
+	DueVisit v = {fn, user_data};
+
+	return table_foreach(txn, &txn->store->due, due_visit, &v, error);
 }

@@ -28,6 +28,12 @@ Store *store_open(const char *dir, GError **error);
 
 void store_close(Store *store);
 
+/* Writes a consistent, compacted copy of the whole store to the file
+ * @path (an LMDB data file, to be opened with MDB_NOSUBDIR or put in a
+ * directory as data.mdb), while others go on reading and writing. The copy
+ * is written beside @path, synced, then renamed into place. */
+gboolean store_backup(Store *store, const char *path, GError **error);
+
 /* The body of a write transaction. It may be run more than once: when LMDB
  * reports a full map the transaction is aborted, the map grown and @fn run
  * again from the start, so @fn must not keep effects outside @txn from a
@@ -69,6 +75,45 @@ gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GErr
 gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint limit,
 			 gboolean *allowed, GError **error);
 
+/* Reads how many confirmed places activity @activity has taken and, when
+ * @queue is not NULL, fills it (char *) with the addresses waiting for one,
+ * first come first. An activity never written has 0 and an empty queue. */
+gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPtrArray *queue,
+			  GError **error);
+
+/* Stores @activity's places taken and its waiting list. Write txn only. */
+gboolean store_places_put(StoreTxn *txn, const char *activity, guint taken, const GPtrArray *queue,
+			  GError **error);
+
+/* A request waiting for its sender's confirmation: the message as it came,
+ * to be read again when the confirmation arrives. */
+typedef struct {
+	char *token;       /* the key */
+	char *email;       /* whose confirmation it waits for */
+	char *action;      /* what it does: "register", "cancel", "organiser" */
+	char *subject;
+	char *detail;
+	char *body;
+	char *from_name;
+	char *message_id;
+	char *references;
+	gint64 created_at; /* Unix seconds */
+	gint64 expires_at;
+} StorePending;
+
+void store_pending_free(StorePending *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorePending, store_pending_free)
+
+/* Stores @p under p->token. Write txn only. */
+gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error);
+
+/* Returns the pending request @token, or NULL (with @error unset when there
+ * is none). The caller frees it. */
+StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error);
+
+/* Removes pending request @token, if any. Write txn only. */
+gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error);
+
 /* Assigns @row a new id (increasing, never reused) and stores it. */
 gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error);
 
@@ -83,3 +128,93 @@ OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error);
 typedef gboolean (*StoreOutboxFunc)(const OutboxRow *row, gpointer user_data);
 gboolean store_outbox_foreach(StoreTxn *txn, StoreOutboxFunc fn, gpointer user_data,
 			      GError **error);
+
+/* --- what the scheduler and the organisers' digest keep (issue #5) ---------- */
+
+/* A note kept under a key of the scheduler's own choosing: a send keyed
+ * "kind/date/recipient" made or skipped, a slot "kind/date" dealt with,
+ * where the last digest stopped. */
+typedef struct {
+	gint64 when;   /* Unix seconds */
+	guint64 value; /* a count or a position; 0 when unused */
+	char *what;    /* "sent", "skipped", ...; never NULL */
+} StoreMark;
+
+void store_mark_free(StoreMark *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreMark, store_mark_free)
+
+/* Returns the mark under @key, or NULL (with @error unset when there is
+ * none). The caller frees it. */
+StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error);
+
+/* Stores @m under @key, replacing any previous mark. Write txn only. */
+gboolean store_mark_put(StoreTxn *txn, const char *key, const StoreMark *m, GError **error);
+
+/* One registration change or ignored robot, for the organisers' digest. */
+typedef struct {
+	guint64 seq;       /* assigned by store_journal_add(), increasing from 1 */
+	gint64 when;       /* Unix seconds */
+	char *action;      /* "registered", "updated", "cancelled" or "robot" */
+	char *email;       /* whose registration, or the robot's address */
+	char *name;        /* may be NULL */
+	char *detail;      /* robot: why it was ignored; may be NULL */
+	GPtrArray *fields; /* char *: contract names of what changed; never NULL */
+	GPtrArray *before; /* char *: each field's value before ("" for none) */
+	GPtrArray *after;  /* char *: and after */
+} StoreJournalEntry;
+
+/* Returns a new entry with empty arrays; free with store_journal_entry_free(). */
+StoreJournalEntry *store_journal_entry_new(void);
+void store_journal_entry_free(StoreJournalEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreJournalEntry, store_journal_entry_free)
+
+/* Appends @e to the journal, setting e->seq. Write txn only. */
+gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error);
+
+/* Calls @fn for every entry whose seq is greater than @after, in order;
+ * @fn borrows the entry. Stops early, returning TRUE, when @fn returns
+ * FALSE. */
+typedef gboolean (*StoreJournalFunc)(const StoreJournalEntry *e, gpointer user_data);
+gboolean store_journal_foreach(StoreTxn *txn, guint64 after, StoreJournalFunc fn,
+			       gpointer user_data, GError **error);
+
+/* Sets *@last to the seq of the newest entry, 0 when the journal is empty. */
+gboolean store_journal_last(StoreTxn *txn, guint64 *last, GError **error);
+
+/* The registration as the journal last noted it, to tell what a later
+ * change changed: same contract as store_attendee_get() and _put(). */
+Attendee *store_noted_get(StoreTxn *txn, const char *email, GError **error);
+gboolean store_noted_put(StoreTxn *txn, const Attendee *a, GError **error);
+
+/* What an attendee's calendar was last told. */
+typedef struct {
+	guint sequence;        /* SEQUENCE of the last calendar sent; 0 = none yet */
+	GPtrArray *activities; /* char *: activity ids sent as events; never NULL */
+	gint64 sent_at;        /* Unix seconds; 0 = never */
+} StoreItinerary;
+
+/* Returns a new state with nothing sent; free with store_itinerary_free(). */
+StoreItinerary *store_itinerary_new(void);
+void store_itinerary_free(StoreItinerary *it);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreItinerary, store_itinerary_free)
+
+/* Returns @email's itinerary state, or NULL (with @error unset when none
+ * was ever stored). The caller frees it. */
+StoreItinerary *store_itinerary_get(StoreTxn *txn, const char *email, GError **error);
+
+/* Stores @it as @email's itinerary state. Write txn only. */
+gboolean store_itinerary_put(StoreTxn *txn, const char *email, const StoreItinerary *it,
+			     GError **error);
+
+/* Marks @email's itinerary as due to be sent again, since @when if it was
+ * not due already. Write txn only. */
+gboolean store_due_add(StoreTxn *txn, const char *email, gint64 when, GError **error);
+
+/* Removes @email from the itineraries due; *@was_due says whether it was
+ * there, so that of two processes only one sends it. Write txn only. */
+gboolean store_due_take(StoreTxn *txn, const char *email, gboolean *was_due, GError **error);
+
+/* Calls @fn with the address of every itinerary due (borrowed) and the
+ * time it became due. Stops early, returning TRUE, when @fn returns FALSE. */
+typedef gboolean (*StoreDueFunc)(const char *email, gint64 since, gpointer user_data);
+gboolean store_due_foreach(StoreTxn *txn, StoreDueFunc fn, gpointer user_data, GError **error);

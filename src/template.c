@@ -27,8 +27,9 @@ typedef struct {
 } Node;
 
 struct _Template {
-	GPtrArray *subject; /* of Node */
+	GPtrArray *subject; /* of Node; empty for HTML */
 	GPtrArray *body;    /* of Node */
+	gboolean html;      /* values are escaped as HTML text */
 };
 
 static void node_free(gpointer data)
@@ -272,8 +273,10 @@ static GPtrArray *parse(const char *file, const char *start, const char *end, gu
 }
 
 /* Splits @len bytes of @text into its Subject: line and its body and parses
- * both; @name stands for the file in error messages. */
-static Template *parse_template(const char *text, gsize len, const char *name, GError **error)
+ * both; @name stands for the file in error messages. An @html template is
+ * all body: the mail's subject comes from its text twin. */
+static Template *parse_template(const char *text, gsize len, const char *name, gboolean html,
+				GError **error)
 {
 	static const char bom[] = "\xEF\xBB\xBF";
 	static const char prefix[] = "Subject:";
@@ -292,6 +295,16 @@ static Template *parse_template(const char *text, gsize len, const char *name, G
 	}
 	if (len >= sizeof bom - 1 && memcmp(text, bom, sizeof bom - 1) == 0)
 		text += sizeof bom - 1;
+	if (html) {
+		parsed_body = parse(name, text, end, 1, TRUE, error);
+		if (parsed_body == NULL)
+			return NULL;
+		t = g_new0(Template, 1);
+		t->subject = node_list_new();
+		t->body = g_steal_pointer(&parsed_body);
+		t->html = TRUE;
+		return t;
+	}
 	if ((gsize)(end - text) < sizeof prefix - 1 ||
 	    g_ascii_strncasecmp(text, prefix, sizeof prefix - 1) != 0) {
 		set_syntax_error(error, name, 1, "the first line must be \"Subject: ...\"");
@@ -321,7 +334,8 @@ static gboolean is_plain_name(const char *s)
 	return *s != '\0' && *s != '.' && strchr(s, '/') == NULL;
 }
 
-Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError **error)
+static Template *load(const char *dir, const char *lang, const char *kind, gboolean html,
+		      GError **error)
 {
 	g_autofree char *file = NULL;
 	g_autofree char *path = NULL;
@@ -332,7 +346,7 @@ Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError 
 	g_return_val_if_fail(dir != NULL && lang != NULL && kind != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	file = g_strconcat(kind, ".txt", NULL);
+	file = g_strconcat(kind, html ? ".html" : ".txt", NULL);
 	path = g_build_filename(dir, lang, file, NULL);
 	if (!is_plain_name(lang) || !is_plain_name(kind)) {
 		g_set_error(error, TMPL_ERROR, TMPL_ERROR_READ,
@@ -343,7 +357,26 @@ Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError 
 		g_set_error(error, TMPL_ERROR, TMPL_ERROR_READ, "%s: %s", path, local->message);
 		return NULL;
 	}
-	return parse_template(text, len, path, error);
+	return parse_template(text, len, path, html, error);
+}
+
+Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError **error)
+{
+	return load(dir, lang, kind, FALSE, error);
+}
+
+Template *tmpl_load_html(const char *dir, const char *lang, const char *kind, GError **error)
+{
+	return load(dir, lang, kind, TRUE, error);
+}
+
+gboolean tmpl_html_exists(const char *dir, const char *lang, const char *kind)
+{
+	g_autofree char *file = g_strconcat(kind, ".html", NULL);
+	g_autofree char *path = g_build_filename(dir, lang, file, NULL);
+
+	return is_plain_name(lang) && is_plain_name(kind) &&
+	       g_file_test(path, G_FILE_TEST_IS_REGULAR);
 }
 
 Template *tmpl_new_from_string(const char *text, const char *name, GError **error)
@@ -351,7 +384,15 @@ Template *tmpl_new_from_string(const char *text, const char *name, GError **erro
 	g_return_val_if_fail(text != NULL && name != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	return parse_template(text, strlen(text), name, error);
+	return parse_template(text, strlen(text), name, FALSE, error);
+}
+
+Template *tmpl_new_html_from_string(const char *text, const char *name, GError **error)
+{
+	g_return_val_if_fail(text != NULL && name != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	return parse_template(text, strlen(text), name, TRUE, error);
 }
 
 void tmpl_free(Template *t)
@@ -391,7 +432,35 @@ static JsonNode *lookup(GPtrArray *scopes, const Node *n)
 	return NULL;
 }
 
-static void append_value(GString *out, JsonNode *value)
+/* Appends @s as text of an HTML document: markup characters become
+ * entities, so a value can never open a tag or leave an attribute. The
+ * apostrophe is &#39;, which every mail client's HTML reads (not &apos;). */
+static void append_escaped(GString *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			g_string_append(out, "&amp;");
+			break;
+		case '<':
+			g_string_append(out, "&lt;");
+			break;
+		case '>':
+			g_string_append(out, "&gt;");
+			break;
+		case '"':
+			g_string_append(out, "&quot;");
+			break;
+		case '\'':
+			g_string_append(out, "&#39;");
+			break;
+		default:
+			g_string_append_c(out, *s);
+		}
+	}
+}
+
+static void append_value(GString *out, JsonNode *value, gboolean escape)
 {
 	GType type;
 
@@ -399,7 +468,10 @@ static void append_value(GString *out, JsonNode *value)
 		return;
 	type = json_node_get_value_type(value);
 	if (type == G_TYPE_STRING) {
-		g_string_append(out, json_node_get_string(value));
+		if (escape)
+			append_escaped(out, json_node_get_string(value));
+		else
+			g_string_append(out, json_node_get_string(value));
 	} else if (type == G_TYPE_INT64) {
 		g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(value));
 	} else if (type == G_TYPE_DOUBLE) {
@@ -436,16 +508,18 @@ static gboolean is_truthy(JsonNode *value)
 	return FALSE;
 }
 
-static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out);
+static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out,
+			 gboolean escape);
 
-static void render_in_scope(const Node *n, JsonNode *scope, GPtrArray *scopes, GString *out)
+static void render_in_scope(const Node *n, JsonNode *scope, GPtrArray *scopes, GString *out,
+			    gboolean escape)
 {
 	g_ptr_array_add(scopes, scope);
-	render_nodes(n->children, scopes, out);
+	render_nodes(n->children, scopes, out, escape);
 	g_ptr_array_remove_index(scopes, scopes->len - 1);
 }
 
-static void render_section(const Node *n, GPtrArray *scopes, GString *out)
+static void render_section(const Node *n, GPtrArray *scopes, GString *out, gboolean escape)
 {
 	JsonNode *value = lookup(scopes, n);
 	JsonArray *array = NULL;
@@ -457,22 +531,23 @@ static void render_section(const Node *n, GPtrArray *scopes, GString *out)
 		gboolean truthy = is_truthy(value);
 
 		if (n->kind == NODE_INVERTED && !truthy)
-			render_nodes(n->children, scopes, out);
+			render_nodes(n->children, scopes, out, escape);
 		else if (n->kind == NODE_SECTION && truthy)
-			render_in_scope(n, value, scopes, out);
+			render_in_scope(n, value, scopes, out, escape);
 		return;
 	}
 	len = json_array_get_length(array);
 	if (n->kind == NODE_INVERTED) {
 		if (len == 0)
-			render_nodes(n->children, scopes, out);
+			render_nodes(n->children, scopes, out, escape);
 		return;
 	}
 	for (guint i = 0; i < len; i++)
-		render_in_scope(n, json_array_get_element(array, i), scopes, out);
+		render_in_scope(n, json_array_get_element(array, i), scopes, out, escape);
 }
 
-static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out)
+static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out,
+			 gboolean escape)
 {
 	for (guint i = 0; i < nodes->len; i++) {
 		const Node *n = g_ptr_array_index(nodes, i);
@@ -482,11 +557,11 @@ static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out
 			g_string_append(out, n->text);
 			break;
 		case NODE_VARIABLE:
-			append_value(out, lookup(scopes, n));
+			append_value(out, lookup(scopes, n), escape);
 			break;
 		case NODE_SECTION:
 		case NODE_INVERTED:
-			render_section(n, scopes, out);
+			render_section(n, scopes, out, escape);
 			break;
 		}
 	}
@@ -525,10 +600,10 @@ void tmpl_render(const Template *t, JsonObject *ctx, char **subject, char **body
 	g_ptr_array_add(scopes, root);
 
 	rendered_subject = g_string_new(NULL);
-	render_nodes(t->subject, scopes, rendered_subject);
+	render_nodes(t->subject, scopes, rendered_subject, FALSE);
 	*subject = one_line(rendered_subject->str);
 
 	out = g_string_new(NULL);
-	render_nodes(t->body, scopes, out);
+	render_nodes(t->body, scopes, out, t->html);
 	*body = g_string_free(out, FALSE);
 }

@@ -26,6 +26,17 @@ Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError 
  * error messages in place of a file name. */
 Template *tmpl_new_from_string(const char *text, const char *name, GError **error);
 
+/* Loads "<dir>/<lang>/<kind>.html", the HTML twin of a text template: all
+ * body (no Subject: line), and every value it inserts is escaped as HTML
+ * text (& < > " '). Errors as tmpl_load(). Free with tmpl_free(). */
+Template *tmpl_load_html(const char *dir, const char *lang, const char *kind, GError **error);
+
+/* Returns TRUE if "<dir>/<lang>/<kind>.html" exists as a regular file. */
+gboolean tmpl_html_exists(const char *dir, const char *lang, const char *kind);
+
+/* Parses @text as an HTML template, as tmpl_load_html() does a file. */
+Template *tmpl_new_html_from_string(const char *text, const char *name, GError **error);
+
 void tmpl_free(Template *t);
 
 /* Renders @t against @ctx. {{name}} is replaced by the member's value
@@ -37,8 +48,8 @@ void tmpl_free(Template *t);
  * when the value is missing, false, null, empty string or empty array.
  * Names are looked up from the innermost scope outwards. A line holding
  * only a section tag leaves no blank line behind. Returns the subject
- * (one line, surrounding blanks trimmed) and the body through @subject and
- * @body, both newly allocated. */
+ * (one line, surrounding blanks trimmed; "" for an HTML template) and the
+ * body through @subject and @body, both newly allocated. */
 void tmpl_render(const Template *t, JsonObject *ctx, char **subject, char **body);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Template, tmpl_free)

@@ -6,8 +6,8 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config
 libglib2.0-dev libgmime-3.0-dev libesmtp-dev libconfuse-dev liblmdb-dev
-libjson-glib-dev libssl-dev libxml2-dev iso-codes
-postfix jq python3 valgrind"
+libjson-glib-dev libssl-dev libxml2-dev libical-dev iso-codes
+postfix iproute2 jq python3 openssl valgrind"
 
 missing=
 for p in $packages; do

@@ -33,7 +33,7 @@ check 'stored as the contract says' jq -e '.[0] | .email == "stefan.ionescu@info
 	and .registered_at == "2025-09-01T11:00:00+02:00"' "$T/out"
 
 ctl queue --format json
-check 'the outbox row is sent' jq -e 'length == 1 and .[0].state == "sent" and .[0].kind == "registered"' "$T/out"
+check 'the outbox rows are sent: his answer, then his itinerary' jq -e 'length == 2 and all(.[]; .state == "sent") and map(.kind) == ["registered", "itinerary"]' "$T/out"
 
 ctl show Stefan.Ionescu@infosec-center.example.ro --format json
 check 'show finds him whatever the case of his address' jq -e '.name == "Ștefan Ionescu"' "$T/out"

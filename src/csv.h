@@ -1,0 +1,29 @@
+/* csv.h: attendees as a CSV file that spreadsheet programs open as they
+ * are: UTF-8 with a byte order mark, RFC 4180 quoting, CRLF line ends. */
+#pragma once
+
+#include <glib.h>
+#include <stdio.h>
+
+#include "attendee.h"
+#include "config.h"
+#include "store.h"
+
+/* Appends one RFC 4180 record of @n @cells (UTF-8; NULL is empty) to @out.
+ * A cell is quoted when it holds a comma, quote, CR or LF, or spaces at an
+ * end; one that a spreadsheet would run as a formula (starting with =, +,
+ * -, @, tab or CR) is prefixed with an apostrophe. */
+void csv_append_record(GString *out, const char *const *cells, guint n);
+
+/* Returns a new string holding the byte order mark and the header record
+ * of the attendee table. */
+GString *csv_attendees_begin(void);
+
+/* Appends @a's record to @out, times in the event's zone from @cfg. */
+void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a);
+
+/* Returns the whole attendee table, in order of email, read in @txn. */
+GBytes *csv_attendees(const Config *cfg, StoreTxn *txn, GError **error);
+
+/* Writes the attendee table to @out. */
+gboolean csv_attendees_write(const Config *cfg, Store *store, FILE *out, GError **error);

@@ -1,0 +1,635 @@
+/* digest.c: the organisers' daily digest. Everything it reports is read
+ * in the caller's transaction (the journal, the attendees, the outbox) or
+ * listed from the quarantine folder; it changes nothing but the marks of
+ * what a daily digest has reported. Lists are cut short with a count, so a
+ * digest stays readable and its size bounded however many attend: the CSV
+ * holds everyone. */
+#include "digest.h"
+
+#include <string.h>
+
+#include "country.h"
+#include "csv.h"
+#include "itinerary.h"
+#include "maildir.h"
+#include "request.h"
+#include "text.h"
+
+/* At most this many entries in each list of people. */
+#define DIGEST_LIST_MAX 200
+/* At most this many names beside each diet. */
+#define DIGEST_NAMES_MAX 12
+/* Width of the text capacity bars, in characters. */
+#define DIGEST_BAR_WIDTH 20
+
+typedef struct {
+	guint taken, waiting;
+} Places;
+
+typedef struct {
+	char *text; /* as first written */
+	guint count;
+	GPtrArray *names; /* char *, at most DIGEST_NAMES_MAX */
+} Diet;
+
+typedef struct {
+	const Config *cfg;
+	const char *lang;
+	const DigestWindow *window;
+	gint64 failed_since; /* failures reported from this instant */
+	guint64 last_seq;    /* the newest journal entry seen */
+
+	/* changes and robots, from the journal */
+	JsonArray *registered, *updated, *cancelled, *robots, *bounces;
+	guint changes, changes_shown;
+
+	/* figures, from the attendees */
+	guint confirmed, pending, cancelled_count;
+	guint *per_day;		 /* by index in cfg->days */
+	Places *places;		 /* by index in cfg->activities */
+	GHashTable *countries;	 /* code → count (GUINT_TO_POINTER) */
+	GHashTable *delegations; /* name → count */
+	GHashTable *diets;	 /* folded text → Diet */
+	JsonArray *access;
+	guint access_count;
+	GString *csv;
+
+	/* deliveries, from the outbox */
+	JsonArray *failed, *deferred;
+} Digest;
+
+static void diet_free(gpointer data)
+{
+	Diet *d = data;
+
+	g_free(d->text);
+	g_ptr_array_unref(d->names);
+	g_free(d);
+}
+
+static void set_text(JsonObject *o, const char *key, const char *value)
+{
+	json_object_set_string_member(o, key, value != NULL ? value : "");
+}
+
+static char *local_label(const Digest *d, gint64 t)
+{
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, d->cfg->tz);
+	g_autofree char *ymd = g_date_time_format(local, "%Y-%m-%d");
+	g_autofree char *day = text_day_label(ymd, d->lang);
+
+	return g_strdup_printf("%s, %02d:%02d", day, g_date_time_get_hour(local),
+			       g_date_time_get_minute(local));
+}
+
+/* The label organisers read for a journal field. */
+static const char *field_label(const char *field, const char *lang)
+{
+	gboolean fr = g_strcmp0(lang, "fr") == 0;
+
+	for (int f = 0; f < REQUEST_N_FIELDS; f++)
+		if (strcmp(request_field_name(f), field) == 0)
+			return request_field_label(f, lang);
+	if (strcmp(field, "waitlist") == 0)
+		return fr ? "Liste d'attente" : "Waiting list";
+	return field;
+}
+
+static JsonArray *field_list(const Digest *d, const StoreJournalEntry *e, gboolean with_before)
+{
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < e->fields->len; i++) {
+		JsonObject *o = json_object_new();
+
+		set_text(o, "label", field_label(g_ptr_array_index(e->fields, i), d->lang));
+		if (with_before)
+			set_text(o, "before", g_ptr_array_index(e->before, i));
+		set_text(o, "after", g_ptr_array_index(e->after, i));
+		json_array_add_object_element(list, o);
+	}
+	return list;
+}
+
+static gboolean in_window(const DigestWindow *w, gint64 t)
+{
+	return t >= w->from && t < w->until;
+}
+
+static gboolean add_entry(const StoreJournalEntry *e, gpointer data)
+{
+	Digest *d = data;
+	g_autofree char *when = NULL;
+	JsonObject *o;
+
+	d->last_seq = e->seq;
+	if (!in_window(d->window, e->when))
+		return TRUE;
+	when = local_label(d, e->when);
+	o = json_object_new();
+	set_text(o, "email", e->email);
+	set_text(o, "name", e->name != NULL ? e->name : e->email);
+	set_text(o, "when", when);
+	if (strcmp(e->action, "robot") == 0) {
+		set_text(o, "reason", e->detail);
+		json_array_add_object_element(d->robots, o);
+		return TRUE;
+	}
+	d->changes++;
+	if (d->changes_shown >= DIGEST_LIST_MAX) {
+		json_object_unref(o);
+		return TRUE;
+	}
+	d->changes_shown++;
+	if (strcmp(e->action, "registered") == 0) {
+		json_object_set_array_member(o, "details", field_list(d, e, FALSE));
+		json_array_add_object_element(d->registered, o);
+	} else if (strcmp(e->action, "cancelled") == 0) {
+		set_text(o, "activities",
+			 e->before->len > 0 ? g_ptr_array_index(e->before, 0) : "");
+		json_array_add_object_element(d->cancelled, o);
+	} else {
+		json_object_set_array_member(o, "changes", field_list(d, e, TRUE));
+		json_array_add_object_element(d->updated, o);
+	}
+	return TRUE;
+}
+
+static void count(GHashTable *table, const char *key)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(table, key));
+
+	g_hash_table_insert(table, g_strdup(key), GUINT_TO_POINTER(n + 1));
+}
+
+static void add_diet(Digest *d, const Attendee *a)
+{
+	g_autofree char *key = text_fold(a->diet);
+	Diet *diet;
+
+	if (*key == '\0')
+		return;
+	diet = g_hash_table_lookup(d->diets, key);
+	if (diet == NULL) {
+		diet = g_new0(Diet, 1);
+		diet->text = g_strdup(a->diet);
+		diet->names = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(d->diets, g_steal_pointer(&key), diet);
+	}
+	diet->count++;
+	if (diet->names->len < DIGEST_NAMES_MAX)
+		g_ptr_array_add(diet->names, g_strdup(a->name != NULL ? a->name : a->email));
+}
+
+static gboolean add_attendee(const Attendee *a, gpointer data)
+{
+	Digest *d = data;
+	const Config *cfg = d->cfg;
+
+	csv_attendees_add(d->csv, cfg, a);
+	if (a->status == ATTENDEE_PENDING)
+		d->pending++;
+	if (a->status == ATTENDEE_CANCELLED)
+		d->cancelled_count++;
+	if (a->status != ATTENDEE_CONFIRMED)
+		return TRUE;
+	d->confirmed++;
+	for (guint i = 0; i < cfg->days->len; i++)
+		if (itinerary_attends(cfg, a,
+				      ((const ConfigDay *)g_ptr_array_index(cfg->days, i))->date))
+			d->per_day[i]++;
+	for (guint i = 0; i < cfg->activities->len; i++) {
+		const ConfigActivity *act = g_ptr_array_index(cfg->activities, i);
+
+		if (attendee_list_has(a->activities, act->id))
+			d->places[i].taken++;
+		if (attendee_list_has(a->waitlist, act->id))
+			d->places[i].waiting++;
+	}
+	count(d->countries, a->country != NULL && *a->country != '\0' ? a->country : "?");
+	if (a->delegation != NULL && *a->delegation != '\0')
+		count(d->delegations, a->delegation);
+	if (a->diet != NULL)
+		add_diet(d, a);
+	if (a->accessibility != NULL && *a->accessibility != '\0') {
+		d->access_count++;
+		if (json_array_get_length(d->access) < DIGEST_LIST_MAX) {
+			JsonObject *o = json_object_new();
+
+			set_text(o, "name", a->name != NULL ? a->name : a->email);
+			set_text(o, "email", a->email);
+			set_text(o, "need", a->accessibility);
+			json_array_add_object_element(d->access, o);
+		}
+	}
+	return TRUE;
+}
+
+static JsonObject *row_json(const OutboxRow *row)
+{
+	JsonObject *o = json_object_new();
+
+	json_object_set_int_member(o, "id", (gint64)row->id);
+	set_text(o, "to", row->recipient);
+	set_text(o, "kind", row->kind);
+	json_object_set_int_member(o, "attempts", row->attempts);
+	set_text(o, "reply", row->last_reply);
+	return o;
+}
+
+static gboolean add_row(const OutboxRow *row, gpointer data)
+{
+	Digest *d = data;
+
+	JsonArray *failed = row->bounced ? d->bounces : d->failed;
+
+	/* A bounce fails its row after the relay took it: reported apart. */
+	if (row->state == OUTBOX_FAILED && row->updated_at >= d->failed_since &&
+	    row->updated_at < d->window->until && json_array_get_length(failed) < DIGEST_LIST_MAX)
+		json_array_add_object_element(failed, row_json(row));
+	else if (row->state == OUTBOX_QUEUED && row->attempts > 0 &&
+		 json_array_get_length(d->deferred) < DIGEST_LIST_MAX)
+		json_array_add_object_element(d->deferred, row_json(row));
+	return TRUE;
+}
+
+/* Sorts "count" descending, then "name" ascending. */
+static gint by_count(gconstpointer pa, gconstpointer pb)
+{
+	JsonObject *a = *(JsonObject *const *)pa, *b = *(JsonObject *const *)pb;
+	gint64 ca = json_object_get_int_member(a, "count"),
+	       cb = json_object_get_int_member(b, "count");
+
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return g_strcmp0(json_object_get_string_member(a, "name"),
+			 json_object_get_string_member(b, "name"));
+}
+
+static JsonArray *sorted_array(GPtrArray *objects)
+{
+	JsonArray *arr = json_array_new();
+
+	g_ptr_array_sort(objects, by_count);
+	for (guint i = 0; i < objects->len; i++)
+		json_array_add_object_element(arr, g_ptr_array_index(objects, i));
+	return arr;
+}
+
+static JsonArray *counts_json(GHashTable *table, gboolean countries)
+{
+	g_autoptr(GPtrArray) objects = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, table);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		JsonObject *o = json_object_new();
+		const char *name = countries ? country_name(key) : NULL;
+
+		set_text(o, "code", key);
+		set_text(o, "name", name != NULL ? name : key);
+		json_object_set_int_member(o, "count", GPOINTER_TO_UINT(value));
+		g_ptr_array_add(objects, o);
+	}
+	return sorted_array(objects);
+}
+
+static JsonArray *diets_json(GHashTable *diets)
+{
+	g_autoptr(GPtrArray) objects = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, diets);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const Diet *diet = value;
+		JsonObject *o = json_object_new();
+		g_autofree char *names = NULL;
+
+		g_ptr_array_add(diet->names, NULL);
+		names = g_strjoinv(", ", (char **)diet->names->pdata);
+		g_ptr_array_remove_index(diet->names, diet->names->len - 1);
+		set_text(o, "name", diet->text);
+		json_object_set_int_member(o, "count", diet->count);
+		set_text(o, "names", names);
+		json_object_set_int_member(o, "more", diet->count - diet->names->len);
+		g_ptr_array_add(objects, o);
+	}
+	return sorted_array(objects);
+}
+
+static JsonArray *days_json(const Digest *d)
+{
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; i < d->cfg->days->len; i++) {
+		const ConfigDay *day = g_ptr_array_index(d->cfg->days, i);
+		g_autofree char *label = text_day_label(day->date, d->lang);
+		JsonObject *o = json_object_new();
+
+		set_text(o, "date", day->date);
+		set_text(o, "label", label);
+		json_object_set_int_member(o, "count", d->per_day[i]);
+		json_array_add_object_element(arr, o);
+	}
+	return arr;
+}
+
+static JsonArray *activities_json(const Digest *d)
+{
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; i < d->cfg->activities->len; i++) {
+		const ConfigActivity *act = g_ptr_array_index(d->cfg->activities, i);
+		const Places *p = &d->places[i];
+		g_autofree char *label = text_day_label(act->day, d->lang);
+		JsonObject *o = json_object_new();
+
+		set_text(o, "id", act->id);
+		set_text(o, "title", act->title);
+		set_text(o, "day_label", label);
+		set_text(o, "start", act->start);
+		set_text(o, "end", act->end);
+		json_object_set_int_member(o, "taken", p->taken);
+		json_object_set_int_member(o, "waiting", p->waiting);
+		if (act->capacity > 0) {
+			/* Rounded up: one place taken shows. */
+			guint width =
+			    (MIN(p->taken, act->capacity) * DIGEST_BAR_WIDTH + act->capacity - 1) /
+			    act->capacity;
+			g_autofree char *bar = g_strdup_printf(
+			    "[%.*s%.*s]", (int)width, "####################",
+			    (int)(DIGEST_BAR_WIDTH - width), "....................");
+
+			json_object_set_int_member(o, "capacity", act->capacity);
+			json_object_set_int_member(
+			    o, "percent", MIN(p->taken, act->capacity) * 100 / act->capacity);
+			json_object_set_int_member(o, "free_percent",
+						   100 - MIN(p->taken, act->capacity) * 100 /
+							     act->capacity);
+			set_text(o, "bar", bar);
+			json_object_set_boolean_member(o, "full", p->taken >= act->capacity);
+		}
+		json_array_add_object_element(arr, o);
+	}
+	return arr;
+}
+
+/* Lists the quarantine's new/ folder; *@fresh counts the names no daily
+ * digest reported yet, which a @scheduled digest marks reported. */
+static JsonObject *quarantine_json(const Digest *d, StoreTxn *txn, gint64 now, GError **error)
+{
+	const Config *cfg = d->cfg;
+	g_autofree char *folder = g_build_filename(cfg->quarantine_dir, "new", NULL);
+	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr(JsonObject) o = json_object_new();
+	JsonArray *files = json_array_new();
+	guint fresh = 0;
+
+	json_object_set_array_member(o, "files", files);
+	if (g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+		g_autoptr(GError) local = NULL;
+
+		names = maildir_list_new(cfg->quarantine_dir, &local);
+		if (names == NULL)
+			/* The digest still goes: it says the folder is unreadable. */
+			set_text(o, "error", local->message);
+	}
+	for (guint i = 0; names != NULL && i < names->len; i++) {
+		const char *name = g_ptr_array_index(names, i);
+		g_autofree char *key = g_strconcat("quarantine/", name, NULL);
+		g_autoptr(StoreMark) seen = NULL;
+		GError *local = NULL;
+		JsonObject *f;
+
+		seen = store_mark_get(txn, key, &local);
+		if (local != NULL) {
+			g_propagate_error(error, local);
+			return NULL;
+		}
+		if (seen == NULL) {
+			fresh++;
+			if (d->window->scheduled) {
+				StoreMark mark = {now, 0, (char *)"reported"};
+
+				if (!store_mark_put(txn, key, &mark, error))
+					return NULL;
+			}
+		}
+		if (i >= DIGEST_LIST_MAX)
+			continue;
+		f = json_object_new();
+		set_text(f, "name", name);
+		json_object_set_boolean_member(f, "new", seen == NULL);
+		json_array_add_object_element(files, f);
+	}
+	json_object_set_int_member(o, "count", names != NULL ? names->len : 0);
+	json_object_set_int_member(o, "new", fresh);
+	set_text(o, "folder", cfg->quarantine_dir);
+	return g_steal_pointer(&o);
+}
+
+static void digest_clear(Digest *d)
+{
+	g_clear_pointer(&d->registered, json_array_unref);
+	g_clear_pointer(&d->updated, json_array_unref);
+	g_clear_pointer(&d->cancelled, json_array_unref);
+	g_clear_pointer(&d->robots, json_array_unref);
+	g_clear_pointer(&d->bounces, json_array_unref);
+	g_clear_pointer(&d->access, json_array_unref);
+	g_clear_pointer(&d->failed, json_array_unref);
+	g_clear_pointer(&d->deferred, json_array_unref);
+	g_clear_pointer(&d->countries, g_hash_table_unref);
+	g_clear_pointer(&d->delegations, g_hash_table_unref);
+	g_clear_pointer(&d->diets, g_hash_table_unref);
+	g_clear_pointer(&d->per_day, g_free);
+	g_clear_pointer(&d->places, g_free);
+	if (d->csv != NULL)
+		g_string_free(d->csv, TRUE);
+	d->csv = NULL;
+}
+
+static JsonObject *changes_json(Digest *d)
+{
+	JsonObject *o = json_object_new();
+
+	json_object_set_boolean_member(o, "any_registered",
+				       json_array_get_length(d->registered) > 0);
+	json_object_set_boolean_member(o, "any_updated", json_array_get_length(d->updated) > 0);
+	json_object_set_boolean_member(o, "any_cancelled", json_array_get_length(d->cancelled) > 0);
+	json_object_set_array_member(o, "registered", g_steal_pointer(&d->registered));
+	json_object_set_array_member(o, "updated", g_steal_pointer(&d->updated));
+	json_object_set_array_member(o, "cancelled", g_steal_pointer(&d->cancelled));
+	json_object_set_int_member(o, "count", d->changes);
+	json_object_set_int_member(o, "more", d->changes - d->changes_shown);
+	return o;
+}
+
+static JsonObject *problems_json(Digest *d, JsonObject *quarantine)
+{
+	JsonObject *o = json_object_new();
+	gboolean any =
+	    json_object_get_int_member(quarantine, "count") > 0 ||
+	    json_array_get_length(d->robots) > 0 || json_array_get_length(d->bounces) > 0 ||
+	    json_array_get_length(d->failed) > 0 || json_array_get_length(d->deferred) > 0 ||
+	    json_object_has_member(quarantine, "error");
+
+	json_object_set_boolean_member(o, "any", any);
+	json_object_set_boolean_member(o, "any_robots", json_array_get_length(d->robots) > 0);
+	json_object_set_boolean_member(o, "any_bounces", json_array_get_length(d->bounces) > 0);
+	json_object_set_boolean_member(o, "any_failed", json_array_get_length(d->failed) > 0);
+	json_object_set_boolean_member(o, "any_deferred", json_array_get_length(d->deferred) > 0);
+	json_object_set_object_member(o, "quarantine", quarantine);
+	json_object_set_array_member(o, "robots", g_steal_pointer(&d->robots));
+	json_object_set_array_member(o, "bounces", g_steal_pointer(&d->bounces));
+	json_object_set_array_member(o, "failed", g_steal_pointer(&d->failed));
+	json_object_set_array_member(o, "deferred", g_steal_pointer(&d->deferred));
+	return o;
+}
+
+/* Reads everything the digest reports into @d and returns its template
+ * context; the CSV stays in d->csv. */
+static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **error)
+{
+	const Config *cfg = d->cfg;
+	const DigestWindow *w = d->window;
+	g_autoptr(StoreMark) cursor = NULL;
+	g_autoptr(JsonObject) ctx = json_object_new();
+	JsonObject *event, *totals, *quarantine;
+	g_autofree char *generated = local_label(d, now);
+	GError *local = NULL;
+	guint64 after = 0;
+
+	cursor = store_mark_get(txn, DIGEST_CURSOR, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return NULL;
+	}
+	/* The daily digest, and its preview, follow the last daily digest; a
+	 * digest of a given day is its window alone. */
+	if (w->from == G_MININT64 && cursor != NULL)
+		after = cursor->value;
+	d->failed_since = w->from != G_MININT64 ? w->from : cursor != NULL ? cursor->when : 0;
+	if (!store_journal_foreach(txn, after, add_entry, d, error) ||
+	    !store_attendee_foreach(txn, add_attendee, d, error) ||
+	    !store_outbox_foreach(txn, add_row, d, error))
+		return NULL;
+	quarantine = quarantine_json(d, txn, now, error);
+	if (quarantine == NULL)
+		return NULL;
+
+	event = json_object_new();
+	set_text(event, "name", cfg->event_name);
+	set_text(event, "location", cfg->event_location);
+	set_text(event, "address", cfg->event_address);
+	json_object_set_object_member(ctx, "event", event);
+	set_text(ctx, "generated", generated);
+	if (w->from != G_MININT64) {
+		g_autofree char *since = local_label(d, w->from);
+
+		set_text(ctx, "since", since);
+	} else if (cursor != NULL) {
+		g_autofree char *since = local_label(d, cursor->when);
+
+		set_text(ctx, "since", since);
+	}
+	json_object_set_boolean_member(ctx, "preview", !w->scheduled);
+	json_object_set_object_member(ctx, "changes", changes_json(d));
+	totals = json_object_new();
+	json_object_set_int_member(totals, "confirmed", d->confirmed);
+	json_object_set_int_member(totals, "pending", d->pending);
+	json_object_set_int_member(totals, "cancelled", d->cancelled_count);
+	json_object_set_object_member(ctx, "totals", totals);
+	json_object_set_array_member(ctx, "days", days_json(d));
+	json_object_set_array_member(ctx, "activities", activities_json(d));
+	json_object_set_array_member(ctx, "countries", counts_json(d->countries, TRUE));
+	json_object_set_boolean_member(ctx, "any_delegations",
+				       g_hash_table_size(d->delegations) > 0);
+	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE));
+	json_object_set_boolean_member(ctx, "any_diets", g_hash_table_size(d->diets) > 0);
+	json_object_set_array_member(ctx, "diets", diets_json(d->diets));
+	json_object_set_boolean_member(ctx, "any_accessibility", d->access_count > 0);
+	json_object_set_array_member(ctx, "accessibility", g_steal_pointer(&d->access));
+	json_object_set_int_member(ctx, "accessibility_more",
+				   d->access_count - MIN(d->access_count, DIGEST_LIST_MAX));
+	json_object_set_object_member(ctx, "problems", problems_json(d, quarantine));
+	return g_steal_pointer(&ctx);
+}
+
+gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
+		      const char *const *recipients, guint n, const DigestWindow *window,
+		      gint64 now, GError **error)
+{
+	Digest d = {
+	    .cfg = cfg,
+	    .lang = cfg->languages[0],
+	    .window = window,
+	    .registered = json_array_new(),
+	    .updated = json_array_new(),
+	    .cancelled = json_array_new(),
+	    .robots = json_array_new(),
+	    .bounces = json_array_new(),
+	    .access = json_array_new(),
+	    .failed = json_array_new(),
+	    .deferred = json_array_new(),
+	    .per_day = g_new0(guint, cfg->days->len),
+	    .places = g_new0(Places, MAX(cfg->activities->len, 1)),
+	    .countries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+	    .delegations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+	    .diets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, diet_free),
+	    .csv = csv_attendees_begin(),
+	};
+	g_autoptr(JsonObject) ctx = NULL;
+	g_autoptr(GBytes) csv = NULL;
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, cfg->tz);
+	g_autofree char *filename = g_date_time_format(local, "attendees-%Y-%m-%d.csv");
+	ComposeAttachment att = {filename, "text/csv", NULL, NULL};
+	gboolean ok = FALSE;
+
+	ctx = digest_build(&d, txn, now, error);
+	if (ctx == NULL)
+		goto out;
+	csv = g_string_free_to_bytes(g_steal_pointer(&d.csv));
+	att.data = csv;
+	set_text(ctx, "csv", filename);
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(OutboxRow) row = NULL;
+		ComposeMail mail = {
+		    .kind = "organiser-digest",
+		    .lang = d.lang,
+		    .ctx = ctx,
+		    .to_address = recipients[i],
+		    .auto_replied = FALSE,
+		    .attachments = &att,
+		    .n_attachments = 1,
+		};
+
+		row = compose_mail(composer, &mail, now, error);
+		if (row == NULL || !store_outbox_add(txn, row, error))
+			goto out;
+	}
+	if (window->scheduled) {
+		StoreMark mark = {now, d.last_seq, (char *)"reported"};
+		g_autoptr(StoreMark) cursor = NULL;
+		GError *e = NULL;
+
+		/* An empty journal since the last digest leaves last_seq 0:
+		 * the cursor must not go back. */
+		cursor = store_mark_get(txn, DIGEST_CURSOR, &e);
+		if (e != NULL) {
+			g_propagate_error(error, e);
+			goto out;
+		}
+		if (cursor != NULL)
+			mark.value = MAX(mark.value, cursor->value);
+		if (!store_mark_put(txn, DIGEST_CURSOR, &mark, error))
+			goto out;
+	}
+	ok = TRUE;
+out:
+	digest_clear(&d);
+	return ok;
+}

@@ -1,0 +1,131 @@
+/* places.c: taking, giving up and waiting for places. The counts and queues
+ * live in the store beside the registrations and change only in the write
+ * transaction that changes those; nothing here keeps state of its own. */
+#include "places.h"
+
+#include <string.h>
+
+#include "journal.h"
+
+static gboolean eligible(const ConfigActivity *act, const char *country)
+{
+	return g_strv_length(act->countries) == 0 ||
+	       (country != NULL && g_strv_contains((const char *const *)act->countries, country));
+}
+
+static void list_remove(GPtrArray *list, const char *s)
+{
+	for (guint i = 0; i < list->len; i++) {
+		if (strcmp(g_ptr_array_index(list, i), s) == 0) {
+			g_ptr_array_remove_index(list, i);
+			return;
+		}
+	}
+}
+
+static void add_once(GPtrArray *list, const char *s)
+{
+	if (!attendee_list_has(list, s))
+		g_ptr_array_add(list, g_strdup(s));
+}
+
+/* Gives the place @act just freed to the first person waiting for it. */
+static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, guint *taken,
+			      GPtrArray *queue, gint64 now, GPtrArray *promoted, GError **error)
+{
+	while (queue->len > 0 && (act->capacity == 0 || *taken < act->capacity)) {
+		g_autofree char *email = g_strdup(g_ptr_array_index(queue, 0));
+		g_autoptr(Attendee) next = NULL;
+		GError *e = NULL;
+
+		g_ptr_array_remove_index(queue, 0);
+		next = store_attendee_get(txn, email, &e);
+		if (e != NULL) {
+			g_propagate_error(error, e);
+			return FALSE;
+		}
+		/* Someone who has since left the list or the event holds no claim. */
+		if (next == NULL || next->status != ATTENDEE_CONFIRMED ||
+		    !attendee_list_has(next->waitlist, act->id))
+			continue;
+		list_remove(next->waitlist, act->id);
+		add_once(next->activities, act->id);
+		next->updated_at = now;
+		if (!store_attendee_put(txn, next, error) ||
+		    !journal_note_change(txn, next, now, error))
+			return FALSE;
+		(*taken)++;
+		add_once(promoted, email);
+	}
+	return TRUE;
+}
+
+gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *before,
+			  Attendee *after, gint64 now, GPtrArray *refused, GPtrArray *promoted,
+			  GError **error)
+{
+	gboolean held_any = before != NULL && before->status == ATTENDEE_CONFIRMED;
+	gboolean wants_any = after->status == ATTENDEE_CONFIRMED;
+	g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; wants_any && i < after->activities->len; i++)
+		add_once(wanted, g_ptr_array_index(after->activities, i));
+	for (guint i = 0; wants_any && i < after->waitlist->len; i++)
+		add_once(wanted, g_ptr_array_index(after->waitlist, i));
+	g_ptr_array_set_size(after->activities, 0);
+	g_ptr_array_set_size(after->waitlist, 0);
+
+	/* In programme order, so that lists come out sorted the same way. */
+	for (guint k = 0; k < cfg->activities->len; k++) {
+		const ConfigActivity *act = g_ptr_array_index(cfg->activities, k);
+		gboolean held = held_any && attendee_list_has(before->activities, act->id);
+		gboolean waiting = held_any && attendee_list_has(before->waitlist, act->id);
+		gboolean wants = attendee_list_has(wanted, act->id);
+		guint taken;
+
+		if (wants && !eligible(act, after->country)) {
+			add_once(refused, act->id);
+			wants = FALSE;
+		}
+		if (!held && !waiting && !wants)
+			continue;
+		if (!store_places_get(txn, act->id, &taken, queue, error))
+			return FALSE;
+		if (held && !wants) {
+			taken = taken > 0 ? taken - 1 : 0;
+			if (!promote_first(txn, act, &taken, queue, now, promoted, error))
+				return FALSE;
+		} else if (waiting && !wants) {
+			list_remove(queue, after->email);
+		} else if (held) {
+			g_ptr_array_add(after->activities, g_strdup(act->id));
+			continue; /* nothing changes */
+		} else if (act->capacity == 0 || taken < act->capacity) {
+			if (waiting)
+				list_remove(queue, after->email);
+			taken++;
+			g_ptr_array_add(after->activities, g_strdup(act->id));
+		} else {
+			if (!waiting)
+				g_ptr_array_add(queue, g_strdup(after->email));
+			g_ptr_array_add(after->waitlist, g_strdup(act->id));
+		}
+		if (!store_places_put(txn, act->id, taken, queue, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+guint places_position(StoreTxn *txn, const char *activity, const char *email, GError **error)
+{
+	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
+	guint taken;
+
+	if (!store_places_get(txn, activity, &taken, queue, error))
+		return 0;
+	for (guint i = 0; i < queue->len; i++)
+		if (strcmp(g_ptr_array_index(queue, i), email) == 0)
+			return i + 1;
+	return 0;
+}
