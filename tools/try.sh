@@ -17,9 +17,12 @@ echo
 echo "== A partner writes (tests/fixtures/register-plain.eml):"
 sed -n '/^$/,$p' tests/fixtures/register-plain.eml
 $ctl deliver <tests/fixtures/register-plain.eml
-echo "== convenectl run-once:"
-$ctl run-once 2>/dev/null
-reply=$(ls -t var/sent/new/* | head -1)
+# The shipped event took place in September 2025: the clock is set to
+# before its registration deadline, as the organisers saw it then.
+now=2025-09-01T09:00:00+02:00
+echo "== convenectl run-once --now $now:"
+$ctl run-once --now "$now" 2>/dev/null
+reply=$(grep -l '^Subject: Registered' var/sent/new/* | head -1)
 echo
 echo "== The answer, as it would reach the partner ($reply):"
 python3 - "$reply" <<'PY'
