@@ -80,6 +80,18 @@ static Store *open_store(const Config *cfg)
 	return store;
 }
 
+/* Loads the configuration at @path and opens its store. Returns EX_OK, or
+ * the exit code after saying why on stderr. */
+static int open_state(const char *path, Config **cfg, Store **store)
+{
+	*store = NULL;
+	*cfg = load_config(path, FALSE);
+	if (*cfg == NULL)
+		return EX_CONFIG;
+	*store = open_store(*cfg);
+	return *store != NULL ? EX_OK : EX_CANTCREAT;
+}
+
 /* Reads "--format json" (or "--format=json") and --now from @argv, leaving
  * positional arguments in @rest. Returns FALSE on an unknown option. */
 typedef struct {
@@ -164,6 +176,7 @@ static int cmd_run_once(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	g_autoptr(Composer) composer = NULL;
 	g_autoptr(GBytes) secret = NULL;
 	IntakeStats in = {0};
@@ -174,12 +187,9 @@ static int cmd_run_once(const char *path, Options *o)
 
 	if (o->rest->len > 0)
 		return usage("run-once takes no arguments");
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	composer = compose_new(cfg);
 	secret = token_secret_load(cfg->state_dir, &error);
 	if (secret == NULL) {
@@ -251,17 +261,15 @@ static int cmd_list(const char *path, Options *o, gboolean outbox)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	Store *store;
 	gboolean ok;
 
 	if (o->rest->len > 0)
 		return usage(outbox ? "queue takes no arguments" : "export takes no arguments");
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	if (g_strcmp0(o->format, "csv") == 0) {
 		ok = csv_attendees_write(cfg, store, stdout, &error);
 	} else if (o->format != NULL) {
@@ -292,6 +300,7 @@ static int cmd_show(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	g_autoptr(Attendee) a = NULL;
 	g_autofree char *email = NULL;
 	StoreTxn *txn;
@@ -300,12 +309,9 @@ static int cmd_show(const char *path, Options *o)
 	if (o->rest->len != 1)
 		return usage("show takes one ADDRESS");
 	email = g_ascii_strdown(g_ptr_array_index(o->rest, 0), -1);
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	txn = store_read_begin(store, &error);
 	if (txn != NULL) {
 		a = store_attendee_get(txn, email, &error);
@@ -366,17 +372,15 @@ static int cmd_stats(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	g_autoptr(JsonObject) stats = NULL;
 	Store *store;
 
 	if (o->rest->len > 0)
 		return usage("stats takes no arguments");
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	stats = export_stats(cfg, store, &error);
 	store_close(store);
 	if (stats == NULL) {
@@ -415,6 +419,7 @@ static int cmd_cancel(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	g_autoptr(Composer) composer = NULL;
 	g_autofree char *email = NULL;
 	AdminCancel c = {{0}, NULL, FALSE, {0}};
@@ -425,12 +430,9 @@ static int cmd_cancel(const char *path, Options *o)
 	if (o->rest->len != 1)
 		return usage("cancel takes one ADDRESS");
 	email = text_clean_address(g_ptr_array_index(o->rest, 0));
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	composer = compose_new(cfg);
 	c.ctx = (CommandContext){cfg, composer, clock_now_unix(), NULL};
 	c.email = email;
@@ -499,6 +501,7 @@ static int cmd_retry(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	Retry r = {0, clock_now_unix(), EX_OK, NULL};
 	const char *arg;
 	char *end;
@@ -511,12 +514,9 @@ static int cmd_retry(const char *path, Options *o)
 	r.id = g_ascii_strtoull(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || r.id == 0)
 		return usage("retry takes one outbox row ID, a number (see convenectl queue)");
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	ok = store_write(store, retry_row, &r, &error);
 	store_close(store);
 	if (!ok) {
@@ -536,6 +536,7 @@ static int cmd_backup(const char *path, Options *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	const char *file;
 	Store *store;
 	gboolean ok;
@@ -543,12 +544,9 @@ static int cmd_backup(const char *path, Options *o)
 	if (o->rest->len != 1)
 		return usage("backup takes one FILE");
 	file = g_ptr_array_index(o->rest, 0);
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	ok = store_backup(store, file, &error);
 	store_close(store);
 	if (!ok) {
@@ -565,6 +563,7 @@ static int cmd_digest(const char *path, int argc, char **argv)
 	static const char *const names[] = {"organisers", "itinerary", "programme"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = NULL;
+	int rc;
 	g_autoptr(Composer) composer = NULL;
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	g_autoptr(GPtrArray) rest = NULL;
@@ -593,12 +592,9 @@ static int cmd_digest(const char *path, int argc, char **argv)
 		return usage("digest takes organisers, itinerary or programme");
 	if (rest->len == 2)
 		address = g_ptr_array_index(rest, 1);
-	cfg = load_config(path, FALSE);
-	if (cfg == NULL)
-		return EX_CONFIG;
-	store = open_store(cfg);
-	if (store == NULL)
-		return EX_CANTCREAT;
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
 	composer = compose_new(cfg);
 	{
 		g_autofree char *clean = address != NULL ? text_clean_address(address) : NULL;
