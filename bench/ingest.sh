@@ -14,8 +14,15 @@ n=${1:-5000}
 make -s src/convenectl src/convened bench/parse-only
 W=$(mktemp -d "${TMPDIR:-/tmp}/ingest-bench.XXXXXX")
 DAEMON=
+# Stops convened itself (its pid file), then waits for /usr/bin/time around
+# it, which writes the peak RSS only once its child has exited.
+stop_daemon() {
+	kill "$(cat var/state/convened.pid)" 2>/dev/null || true
+	wait "$DAEMON" || true
+	DAEMON=
+}
 cleanup() {
-	[ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
+	[ -n "$DAEMON" ] && stop_daemon
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -36,13 +43,12 @@ parse_rate=$(echo "$parse" | sed 's/.*: \([0-9]*\) messages.*/\1/')
 mkdir -p var
 mv "$W/mails" var/inbox
 start=$(date +%s.%N)
-/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f >"$W/daemon.log" 2>&1 &
+/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
+	>"$W/daemon.log" 2>&1 &
 DAEMON=$!
 while [ -n "$(ls var/inbox/new)" ]; do sleep 0.01; done
 end=$(date +%s.%N)
-kill "$DAEMON"
-wait "$DAEMON" || true
-DAEMON=
+stop_daemon
 daemon_rate=$(echo "$n / ($end - $start)" | bc)
 echo "convened (batched):  $n messages in $(echo "$end - $start" | bc) s: $daemon_rate messages/s, peak RSS $(cat "$W/rss") KiB"
 echo "ratio convened / parse-only: $(echo "scale=2; $daemon_rate / $parse_rate" | bc)"
@@ -53,7 +59,7 @@ python3 "$top/bench/mixed-mail.py" "$n" "$W/mails2" "$top/tests/fixtures"
 start=$(date +%s.%N)
 for f in "$W"/mails2/new/*; do "$top/src/convenectl" deliver <"$f" 2>/dev/null; done
 mid=$(date +%s.%N)
-"$top/src/convenectl" run-once >/dev/null 2>&1 || true
+"$top/src/convenectl" run-once --now 2025-09-01T08:00:00Z >/dev/null 2>&1 || true
 end=$(date +%s.%N)
 echo "deliver + run-once:  $n messages: deliver $(echo "$n / ($mid - $start)" | bc)/s, run-once $(echo "$n / ($end - $mid)" | bc)/s, together $(echo "$n / ($end - $start)" | bc) messages/s"
 
@@ -61,12 +67,11 @@ echo "deliver + run-once:  $n messages: deliver $(echo "$n / ($mid - $start)" | 
 for total in 1000 10000; do
 	rm -rf var
 	python3 "$top/bench/mixed-mail.py" "$total" var/inbox "$top/tests/fixtures"
-	/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f >"$W/daemon.log" 2>&1 &
+	/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
+		>"$W/daemon.log" 2>&1 &
 	DAEMON=$!
 	while [ -n "$(ls var/inbox/new)" ]; do sleep 0.05; done
 	sleep 1
-	kill "$DAEMON"
-	wait "$DAEMON" || true
-	DAEMON=
+	stop_daemon
 	echo "peak RSS of convened with $total attendees: $(cat "$W/rss") KiB (store $(du -k var/state/data.mdb | cut -f1) KiB on disk)"
 done

@@ -432,6 +432,26 @@ static guint edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Returns TRUE if @item (folded) is @a's id, title or one of its aliases. */
+static gboolean activity_named(const ConfigActivity *a, const char *item)
+{
+	g_autofree char *id = text_fold(a->id);
+	g_autofree char *title = NULL;
+
+	if (strcmp(item, id) == 0)
+		return TRUE;
+	title = text_fold(a->title);
+	if (strcmp(item, title) == 0)
+		return TRUE;
+	for (char **alias = a->aliases; *alias != NULL; alias++) {
+		g_autofree char *f = text_fold(*alias);
+
+		if (strcmp(item, f) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Returns how far @item is from activity @a: 0 for its id, title or an
  * alias, else the smallest edit distance to any of them. */
 static guint activity_distance(const ConfigActivity *a, const char *item)
@@ -484,7 +504,7 @@ static GPtrArray *parse_activities(const Config *cfg, const char *value, guint l
 
 	/* A title may hold commas ("Inria, Cyberschool, IRISA"): try it whole. */
 	for (guint i = 0; i < n; i++) {
-		if (activity_distance(g_ptr_array_index(cfg->activities, i), whole) == 0) {
+		if (activity_named(g_ptr_array_index(cfg->activities, i), whole)) {
 			g_ptr_array_add(out, g_strdup(((ConfigActivity *)g_ptr_array_index(
 							       cfg->activities, i))->id));
 			return out;
@@ -501,6 +521,14 @@ static GPtrArray *parse_activities(const Config *cfg, const char *value, guint l
 
 				chosen[i] = chosen[i] || g_strv_length(a->countries) == 0;
 			}
+			continue;
+		}
+		/* Most people write ids or titles as they are: no distances then. */
+		for (guint i = 0; i < n && best < 0; i++)
+			if (activity_named(g_ptr_array_index(cfg->activities, i), folded))
+				best = (int)i;
+		if (best >= 0) {
+			chosen[best] = TRUE;
 			continue;
 		}
 		for (guint i = 0; i < n; i++) {

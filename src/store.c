@@ -997,7 +997,7 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPtrArray *queue,
 			  GError **error)
 {
-	g_autofree char *hashed = NULL;
+	g_autofree char *hashed = NULL, *waiting = NULL;
 	g_autoptr(GVariant) fields = NULL;
 	gint64 n = 0;
 	MDB_val key, val;
@@ -1014,9 +1014,17 @@ gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPt
 		return TRUE;
 	fields = record_open(&w, &val, error);
 	if (fields == NULL || !field_int64(&w, fields, "taken", &n, error) ||
-	    (queue != NULL && !field_strings(&w, fields, "queue", queue, error)))
+	    (queue != NULL && !field_string(&w, fields, "queue", FALSE, &waiting, error)))
 		return FALSE;
 	*taken = (guint)n;
+	/* The queue is one string of addresses, one a line: a waiting list of
+	 * hundreds costs one string to read, not hundreds. */
+	if (queue != NULL && waiting != NULL && *waiting != '\0') {
+		g_auto(GStrv) lines = g_strsplit(waiting, "\n", -1);
+
+		for (char **l = lines; *l != NULL; l++)
+			g_ptr_array_add(queue, g_steal_pointer(l));
+	}
 	return TRUE;
 }
 
@@ -1026,12 +1034,16 @@ gboolean store_places_put(StoreTxn *txn, const char *activity, guint taken, cons
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) record = NULL;
+	g_autoptr(GString) waiting = g_string_new(NULL);
 	MDB_val key;
 	Where w = {txn->store, &txn->store->places, &key};
 
 	key_for_string(txn->store, activity, &hashed, &key);
+	for (guint i = 0; i < queue->len; i++)
+		g_string_append_printf(waiting, "%s%s", i > 0 ? "\n" : "",
+				       (const char *)g_ptr_array_index(queue, i));
 	g_variant_builder_add(&b, "{sv}", "taken", g_variant_new_int64(taken));
-	if (!add_strings(&w, &b, "queue", queue, error))
+	if (!add_string(&w, &b, "queue", waiting->str, error))
 		return FALSE;
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->places, &key, record, 0, error);

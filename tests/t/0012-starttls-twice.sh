@@ -50,6 +50,9 @@ stop_relay() {
 	RELAY_PID=
 }
 trap 'stop_relay; cleanup' EXIT
+# A signal (a reader that went away, ^C) goes through the EXIT trap too,
+# so that the relay never outlives the story.
+trap 'exit 129' HUP INT PIPE TERM
 
 start_relay || { echo "Bail out! no free loopback port for tls-smtpd.py"; exit 1; }
 set_conf transport "\"smtp://localhost:$RELAY_PORT\""
