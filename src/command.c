@@ -29,22 +29,6 @@ void command_outcome_clear(CommandOutcome *outcome)
 
 /* --- template contexts ------------------------------------------------------ */
 
-static JsonObject *activity_json(const ConfigActivity *a, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	g_autofree char *day = text_day_label(a->day, lang);
-
-	json_object_set_string_member(o, "id", a->id);
-	json_object_set_string_member(o, "title", a->title);
-	json_object_set_string_member(o, "day", a->day);
-	json_object_set_string_member(o, "day_label", day);
-	json_object_set_string_member(o, "start", a->start);
-	json_object_set_string_member(o, "end", a->end);
-	json_object_set_string_member(o, "location", a->location != NULL ? a->location : "");
-	json_object_set_int_member(o, "capacity", a->capacity);
-	return o;
-}
-
 static JsonObject *event_json(const Config *cfg, const char *lang)
 {
 	JsonObject *o = json_object_new();
@@ -72,7 +56,7 @@ static JsonObject *event_json(const Config *cfg, const char *lang)
 			const ConfigActivity *a = g_ptr_array_index(cfg->activities, k);
 
 			if (strcmp(a->day, d->date) == 0)
-				json_array_add_object_element(acts, activity_json(a, lang));
+				json_array_add_object_element(acts, export_activity(a, lang));
 		}
 		json_object_set_array_member(day, "activities", acts);
 		json_array_add_object_element(days, day);
@@ -100,7 +84,7 @@ static JsonObject *attendee_json(const Config *cfg, const Attendee *a, const cha
 			config_activity_find(cfg, g_ptr_array_index(a->activities, i));
 
 		if (act != NULL)
-			json_array_add_object_element(acts, activity_json(act, lang));
+			json_array_add_object_element(acts, export_activity(act, lang));
 	}
 	json_object_set_array_member(o, "activity_details", acts);
 	json_object_set_boolean_member(o, "cancelled", a->status == ATTENDEE_CANCELLED);
@@ -171,7 +155,7 @@ static gboolean waitlist_json(Reply *r, JsonObject *o, const Attendee *a, const 
 			g_propagate_error(error, e);
 			return FALSE;
 		}
-		item = activity_json(act, lang);
+		item = export_activity(act, lang);
 		json_object_set_int_member(item, "position", position);
 		json_array_add_object_element(list, item);
 	}

@@ -2,6 +2,8 @@
  * never begins a write transaction. */
 #include "export.h"
 
+#include "text.h"
+
 #include <errno.h>
 
 char *export_time(const Config *cfg, gint64 t)
@@ -57,6 +59,23 @@ JsonObject *export_attendee(const Config *cfg, const Attendee *a)
 	set_string(o, "departure", a->departure);
 	set_time(o, "registered_at", cfg, a->registered_at);
 	set_time(o, "updated_at", cfg, a->updated_at);
+	return o;
+}
+
+JsonObject *export_activity(const ConfigActivity *act, const char *lang)
+{
+	JsonObject *o = json_object_new();
+	g_autofree char *day = text_day_label(act->day, lang);
+
+	set_string(o, "id", act->id);
+	set_string(o, "title", act->title);
+	set_string(o, "day", act->day);
+	set_string(o, "day_label", day);
+	set_string(o, "start", act->start);
+	set_string(o, "end", act->end);
+	set_string(o, "location", act->location);
+	set_string(o, "notes", act->notes);
+	json_object_set_int_member(o, "capacity", act->capacity);
 	return o;
 }
 

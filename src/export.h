@@ -18,6 +18,11 @@ char *export_time(const Config *cfg, gint64 t);
 /* Returns a new JSON object holding @a as the export contract describes. */
 JsonObject *export_attendee(const Config *cfg, const Attendee *a);
 
+/* Returns a new JSON object describing activity @act for templates: id,
+ * title, day, day_label (in @lang), start, end, location, notes (""
+ * when none) and capacity. */
+JsonObject *export_activity(const ConfigActivity *act, const char *lang);
+
 /* Returns a new JSON object describing outbox row @row (not its message). */
 JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "country.h"
+#include "export.h"
 #include "ics.h"
 #include "text.h"
 
@@ -59,22 +60,6 @@ static JsonObject *attendee_json(const Attendee *a)
 	set_text(o, "accessibility", a->accessibility);
 	set_text(o, "arrival", a->arrival);
 	set_text(o, "departure", a->departure);
-	return o;
-}
-
-static JsonObject *activity_json(const ConfigActivity *act, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	g_autofree char *day = text_day_label(act->day, lang);
-
-	set_text(o, "id", act->id);
-	set_text(o, "title", act->title);
-	set_text(o, "day", act->day);
-	set_text(o, "day_label", day);
-	set_text(o, "start", act->start);
-	set_text(o, "end", act->end);
-	set_text(o, "location", act->location);
-	set_text(o, "notes", act->notes);
 	return o;
 }
 
@@ -137,13 +122,13 @@ static JsonArray *days_json(const Config *cfg, const Attendee *a, const GPtrArra
 			const ConfigActivity *act = g_ptr_array_index(mine, i);
 
 			if (strcmp(act->day, day->date) == 0)
-				json_array_add_object_element(acts, activity_json(act, lang));
+				json_array_add_object_element(acts, export_activity(act, lang));
 		}
 		for (guint i = 0; i < waiting->len; i++) {
 			const ConfigActivity *act = g_ptr_array_index(waiting, i);
 
 			if (strcmp(act->day, day->date) == 0)
-				json_array_add_object_element(queue, activity_json(act, lang));
+				json_array_add_object_element(queue, export_activity(act, lang));
 		}
 		if (json_array_get_length(acts) == 0 && json_array_get_length(queue) == 0 &&
 		    !attendee_list_has(a->days, day->date)) {
@@ -269,7 +254,7 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 
 		if (!g_ptr_array_find(current, act, NULL)) {
 			g_ptr_array_add(withdrawn, (gpointer)act);
-			json_array_add_object_element(gone, activity_json(act, lang));
+			json_array_add_object_element(gone, export_activity(act, lang));
 		}
 	}
 	if (!coming && withdrawn->len == 0) {
@@ -340,13 +325,13 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 		const ConfigActivity *act = g_ptr_array_index(mine, i);
 
 		if (strcmp(act->day, date) == 0)
-			json_array_add_object_element(own, activity_json(act, lang));
+			json_array_add_object_element(own, export_activity(act, lang));
 	}
 	for (guint i = 0; i < waiting->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(waiting, i);
 
 		if (strcmp(act->day, date) == 0)
-			json_array_add_object_element(queue, activity_json(act, lang));
+			json_array_add_object_element(queue, export_activity(act, lang));
 	}
 	for (guint i = 0; i < cfg->activities->len; i++)
 		g_ptr_array_add(all, g_ptr_array_index(cfg->activities, i));
@@ -356,7 +341,7 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 
 		if (strcmp(act->day, date) == 0 && is_shared(act) &&
 		    !attendee_list_has(a->activities, act->id))
-			json_array_add_object_element(shared, activity_json(act, lang));
+			json_array_add_object_element(shared, export_activity(act, lang));
 	}
 	set_text(d, "date", date);
 	set_text(d, "label", label);
