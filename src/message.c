@@ -171,6 +171,27 @@ static void find_text(GMimeObject *obj, BodySearch *s)
 	s->depth--;
 }
 
+/* Returns TRUE if @obj nests multiparts or attached messages deeper than
+ * @left more levels: such mail is built to hurt parsers, not to register. */
+static gboolean too_deep(GMimeObject *obj, int left)
+{
+	if (left < 0)
+		return TRUE;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			if (too_deep(g_mime_multipart_get_part(mp, i), left - 1))
+				return TRUE;
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (inner != NULL && g_mime_message_get_mime_part(inner) != NULL)
+			return too_deep(g_mime_message_get_mime_part(inner), left - 1);
+	}
+	return FALSE;
+}
+
 /* Returns the part's content with its transfer encoding (base64,
  * quoted-printable) undone, still in its own charset. */
 static GByteArray *part_bytes(GMimePart *part)
@@ -522,8 +543,11 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	if (msg->robot != NULL)
 		read_dsn(m, msg);
 
-	if (g_mime_message_get_mime_part(m) != NULL)
+	if (g_mime_message_get_mime_part(m) != NULL) {
 		find_text(g_mime_message_get_mime_part(m), &search);
+		search.too_deep = search.too_deep ||
+				  too_deep(g_mime_message_get_mime_part(m), MESSAGE_MAX_DEPTH);
+	}
 	if (search.too_deep) {
 		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_NESTING,
 			    "MIME nested deeper than %d levels", MESSAGE_MAX_DEPTH);

@@ -3,7 +3,7 @@
 # wrong, a robot gets silence, what is not mail is quarantined, and broken
 # set-ups get one line and a sysexits code.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 
 ctl deliver <"$FIXTURES/register-unknown-day.eml"
 ctl run-once --now 2025-09-02T09:00:00Z
@@ -26,12 +26,28 @@ check 'what is not mail is quarantined' test "$(ls var/inbox.quarantine/new | wc
 check 'byte for byte' cmp "$FIXTURES/not-mail.eml" var/inbox.quarantine/new/*
 check 'the quarantine is logged with its reason' grep -q 'event=quarantined.*reason=' "$T/err"
 
+# MIME nested 60 deep, as a hostile sender builds it.
+python3 - >"$T/deep.eml" <<'PY'
+depth = 60
+print("From: deep@example.org\nTo: register@campus.example.org\nSubject: Registration")
+print("Message-ID: <deep@example.org>\nMIME-Version: 1.0")
+for i in range(depth):
+    print('Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d' % (i, i))
+print("Content-Type: text/plain\n\nName: Deep\n")
+for i in reversed(range(depth)):
+    print("--b%d--" % i)
+PY
+ctl deliver <"$T/deep.eml"
+ctl run-once --now 2025-09-02T09:02:30Z
+check 'MIME nested 60 deep is quarantined, with that reason' \
+	sh -c "test \$(ls var/inbox.quarantine/new | wc -l) = 2 && grep -q 'reason=\"MIME nested deeper' '$T/err'"
+
 head -c 300000 /dev/zero | tr '\0' 'x' | fold -w 76 >"$T/big.txt"
 { cat "$FIXTURES/register-plain.eml"; cat "$T/big.txt"; } | sed 's/^Message-ID: <b3f1/Message-ID: <big-b3f1/' >"$T/big.eml"
 set_conf max-message-size 100000
 ctl deliver <"$T/big.eml"
 ctl run-once --now 2025-09-02T09:03:00Z
-check 'an oversized message is quarantined, not parsed' test "$(ls var/inbox.quarantine/new | wc -l)" = 2
+check 'an oversized message is quarantined, not parsed' test "$(ls var/inbox.quarantine/new | wc -l)" = 3
 check 'and nobody is registered from it' test "$(ctl export --format json; jq length "$T/out")" = 0
 
 ctl deliver <"$FIXTURES/register-plain.eml"
