@@ -29,42 +29,6 @@ void command_outcome_clear(CommandOutcome *outcome)
 
 /* --- template contexts ------------------------------------------------------ */
 
-static JsonObject *event_json(const Config *cfg, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	JsonArray *days = json_array_new();
-	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
-	const ConfigDay *last = g_ptr_array_index(cfg->days, cfg->days->len - 1);
-	g_autofree char *from = text_day_label(first->date, lang);
-	g_autofree char *to = text_day_label(last->date, lang);
-
-	json_object_set_string_member(o, "name", cfg->event_name);
-	json_object_set_string_member(o, "location", cfg->event_location);
-	json_object_set_string_member(o, "address", cfg->event_address);
-	json_object_set_string_member(o, "first_day", from);
-	json_object_set_string_member(o, "last_day", to);
-	for (guint i = 0; i < cfg->days->len; i++) {
-		const ConfigDay *d = g_ptr_array_index(cfg->days, i);
-		JsonObject *day = json_object_new();
-		JsonArray *acts = json_array_new();
-		g_autofree char *label = text_day_label(d->date, lang);
-
-		json_object_set_string_member(day, "date", d->date);
-		json_object_set_string_member(day, "label", label);
-		json_object_set_string_member(day, "title", d->title != NULL ? d->title : "");
-		for (guint k = 0; k < cfg->activities->len; k++) {
-			const ConfigActivity *a = g_ptr_array_index(cfg->activities, k);
-
-			if (strcmp(a->day, d->date) == 0)
-				json_array_add_object_element(acts, export_activity(a, lang));
-		}
-		json_object_set_array_member(day, "activities", acts);
-		json_array_add_object_element(days, day);
-	}
-	json_object_set_array_member(o, "days", days);
-	return o;
-}
-
 static JsonObject *attendee_json(const Config *cfg, const Attendee *a, const char *lang)
 {
 	JsonObject *o = export_attendee(cfg, a);
@@ -169,7 +133,7 @@ static JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, 
 	const Config *cfg = r->ctx->cfg;
 	g_autoptr(JsonObject) ctx = json_object_new();
 
-	json_object_set_object_member(ctx, "event", event_json(cfg, lang));
+	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
 	json_object_set_string_member(ctx, "sender", r->msg->from_address);
 	json_object_set_string_member(ctx, "their_subject", r->msg->subject);
 	if (a != NULL) {

@@ -23,6 +23,11 @@ JsonObject *export_attendee(const Config *cfg, const Attendee *a);
  * when none) and capacity. */
 JsonObject *export_activity(const ConfigActivity *act, const char *lang);
 
+/* Returns a new JSON object describing the event for templates, in @lang:
+ * name, location, address, first_day and last_day labels, and days, each
+ * with its date, label, title and activities. */
+JsonObject *export_event(const Config *cfg, const char *lang);
+
 /* Returns a new JSON object describing outbox row @row (not its message). */
 JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row);
 

@@ -29,22 +29,6 @@ static void set_text(JsonObject *o, const char *key, const char *value)
 	json_object_set_string_member(o, key, value != NULL ? value : "");
 }
 
-static JsonObject *event_json(const Config *cfg, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
-	const ConfigDay *last = g_ptr_array_index(cfg->days, cfg->days->len - 1);
-	g_autofree char *from = text_day_label(first->date, lang);
-	g_autofree char *to = text_day_label(last->date, lang);
-
-	set_text(o, "name", cfg->event_name);
-	set_text(o, "location", cfg->event_location);
-	set_text(o, "address", cfg->event_address);
-	set_text(o, "first_day", from);
-	set_text(o, "last_day", to);
-	return o;
-}
-
 static JsonObject *attendee_json(const Attendee *a)
 {
 	JsonObject *o = json_object_new();
@@ -277,7 +261,7 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 		att.data = ics;
 	}
 
-	json_object_set_object_member(ctx, "event", event_json(cfg, lang));
+	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
 	json_object_set_object_member(ctx, "attendee", attendee_json(a));
 	json_object_set_array_member(ctx, "days", days_json(cfg, a, current, waiting, lang));
 	json_object_set_boolean_member(ctx, "any_withdrawn", withdrawn->len > 0);
@@ -346,7 +330,7 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 	set_text(d, "date", date);
 	set_text(d, "label", label);
 	set_text(d, "title", day != NULL ? day->title : NULL);
-	json_object_set_object_member(ctx, "event", event_json(cfg, lang));
+	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
 	json_object_set_object_member(ctx, "attendee", attendee_json(a));
 	json_object_set_object_member(ctx, "day", d);
 	json_object_set_array_member(ctx, "activities", own);
