@@ -319,8 +319,9 @@ static int resolve_day(const Config *cfg, const char *item)
 /* Splits a list value on commas, semicolons, "and"/"et", "&" and "+". */
 static GStrv split_list(const char *value)
 {
-	g_autoptr(GRegex) re = g_regex_new("\\s*(?:[,;&+\\n]|\\band\\b|\\bet\\b)\\s*",
-					   G_REGEX_CASELESS, 0, NULL);
+	static GRegex *separators;
+	GRegex *re = text_regex(&separators, "\\s*(?:[,;&+\\n]|\\band\\b|\\bet\\b)\\s*",
+				G_REGEX_CASELESS);
 	g_auto(GStrv) parts = g_regex_split(re, value, 0);
 	GPtrArray *out = g_ptr_array_new();
 
@@ -364,8 +365,11 @@ static GStrv day_choices(const Config *cfg)
 static GPtrArray *parse_days(const Config *cfg, const char *value, guint line, Request *req)
 {
 	g_auto(GStrv) items = split_list(value);
-	g_autoptr(GRegex) range = g_regex_new("^(.+?)\\s*(?:-|–|—|\\bto\\b|\\buntil\\b|\\bau\\b|"
-					      "\\bjusqu'au\\b)\\s*(.+)$", G_REGEX_CASELESS, 0, NULL);
+	static GRegex *range_re;
+	GRegex *range = text_regex(&range_re,
+				   "^(.+?)\\s*(?:-|–|—|\\bto\\b|\\buntil\\b|\\bau\\b|"
+				   "\\bjusqu'au\\b)\\s*(.+)$",
+				   G_REGEX_CASELESS);
 	GPtrArray *days = g_ptr_array_new_with_free_func(g_free);
 
 	for (char **item = items; *item != NULL; item++) {
@@ -760,8 +764,8 @@ static gboolean starts_disclaimer(const char *line)
  * (Ana Popescu)") into a person's name and address. */
 static void read_attendee(RequestFields *person, const char *value)
 {
-	g_autoptr(GRegex) re = g_regex_new("[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+\\.[^\\s<>(),;:\"]+", 0,
-					   0, NULL);
+	static GRegex *address;
+	GRegex *re = text_regex(&address, "[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+\\.[^\\s<>(),;:\"]+", 0);
 	g_autoptr(GMatchInfo) m = NULL;
 	g_autofree char *addr = NULL;
 	GString *name;
@@ -788,9 +792,11 @@ static void read_attendee(RequestFields *person, const char *value)
 static gboolean is_attendee_key(const char *key)
 {
 	g_autofree char *folded = text_fold(key);
-	g_autoptr(GRegex) re = g_regex_new("^(attendee|participant|participante|delegate|"
-					   "person|personne|delegue|deleguee)( [0-9]+)?$",
-					   0, 0, NULL);
+	static GRegex *attendee;
+	GRegex *re = text_regex(&attendee,
+				"^(attendee|participant|participante|delegate|"
+				"person|personne|delegue|deleguee)( [0-9]+)?$",
+				0);
 
 	return g_regex_match(re, folded, 0, NULL);
 }

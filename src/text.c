@@ -106,3 +106,10 @@ char *text_fold(const char *s)
 	}
 	return g_string_free(out, FALSE);
 }
+
+GRegex *text_regex(GRegex **slot, const char *pattern, GRegexCompileFlags flags)
+{
+	if (g_once_init_enter(slot))
+		g_once_init_leave(slot, g_regex_new(pattern, flags | G_REGEX_OPTIMIZE, 0, NULL));
+	return *slot;
+}

@@ -28,3 +28,8 @@ char *text_fold(const char *s);
  * months (1 … 12), lower-case. */
 const char *text_weekday_name(int weekday, const char *lang);
 const char *text_month_name(int month, const char *lang);
+
+/* Returns the regular expression @pattern compiled once for the whole
+ * process and kept in *@slot (a static the caller owns; never freed). A
+ * compiled GRegex may be shared between threads. */
+GRegex *text_regex(GRegex **slot, const char *pattern, GRegexCompileFlags flags);

@@ -3,6 +3,8 @@
  * loop. */
 #include "token.h"
 
+#include "text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -95,7 +97,8 @@ gboolean token_check(GBytes *secret, const char *token, const char *email, const
 
 char *token_find(const char *text)
 {
-	g_autoptr(GRegex) re = g_regex_new("\\b[0-9a-f]{50}\\b", G_REGEX_CASELESS, 0, NULL);
+	static GRegex *shape;
+	GRegex *re = text_regex(&shape, "\\b[0-9a-f]{50}\\b", G_REGEX_CASELESS);
 	g_autoptr(GMatchInfo) m = NULL;
 	g_autofree char *found = NULL;
 
