@@ -398,9 +398,12 @@ static gboolean is_address(const char *s)
 	return at != NULL && plain_token(s, at - s) && is_domain(at + 1);
 }
 
+/* Short, as it is part of store keys (waiting lists). */
+#define ACTIVITY_ID_MAX 64
+
 static gboolean is_activity_id(const char *s)
 {
-	if (*s == '\0')
+	if (*s == '\0' || strlen(s) > ACTIVITY_ID_MAX)
 		return FALSE;
 	for (; *s != '\0'; s++)
 		if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && *s != '-')
@@ -749,7 +752,7 @@ static ConfigActivity *read_activity(Loader *ld, cfg_t *sec, Config *cfg)
 
 	a->id = g_strdup(cfg_title(sec));
 	if (!is_activity_id(a->id))
-		report(ld, sec, NULL, "an activity id may only hold a-z, 0-9 and '-'");
+		report(ld, sec, NULL, "an activity id may only hold a-z, 0-9 and '-', at most 64 of them");
 	a->title = g_strdup(title != NULL ? title : a->id);
 	if (!is_one_line(a->title))
 		report(ld, sec, "title", "title must be one line, without control characters");

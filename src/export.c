@@ -237,7 +237,6 @@ JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
 	g_autoptr(JsonObject) o = json_object_new();
 	JsonObject *attendees = json_object_new(), *outbox = json_object_new();
 	JsonArray *activities = json_array_new();
-	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *quarantine = g_build_filename(cfg->quarantine_dir, "new", NULL);
 	Counts c = {{0}, {0}, 0};
 	StoreTxn *txn;
@@ -254,13 +253,13 @@ JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
 	for (guint i = 0; ok && i < cfg->activities->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(cfg->activities, i);
 		JsonObject *a = json_object_new();
-		guint taken;
+		StorePlaces p = {0, 0, 0};
 
-		ok = store_places_get(txn, act->id, &taken, queue, error);
+		ok = store_places_get(txn, act->id, &p, error);
 		json_object_set_string_member(a, "id", act->id);
-		json_object_set_int_member(a, "taken", taken);
+		json_object_set_int_member(a, "taken", p.taken);
 		json_object_set_int_member(a, "capacity", act->capacity);
-		json_object_set_int_member(a, "waiting", queue->len);
+		json_object_set_int_member(a, "waiting", p.waiting);
 		json_array_add_object_element(activities, a);
 	}
 	store_read_end(txn);

@@ -29,16 +29,19 @@ static void add_once(GPtrArray *list, const char *s)
 		g_ptr_array_add(list, g_strdup(s));
 }
 
-/* Gives the place @act just freed to the first person waiting for it. */
-static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, guint *taken,
-			      GPtrArray *queue, gint64 now, GPtrArray *promoted, GError **error)
+/* Gives the places @act has free to those first in its waiting list. */
+static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, StorePlaces *p,
+			      gint64 now, GPtrArray *promoted, GError **error)
 {
-	while (queue->len > 0 && (act->capacity == 0 || *taken < act->capacity)) {
-		g_autofree char *email = g_strdup(g_ptr_array_index(queue, 0));
+	while (p->waiting > 0 && (act->capacity == 0 || p->taken < act->capacity)) {
+		g_autofree char *email = NULL;
 		g_autoptr(Attendee) next = NULL;
 		GError *e = NULL;
 
-		g_ptr_array_remove_index(queue, 0);
+		if (!store_waiting_pop(txn, act->id, p, &email, error))
+			return FALSE;
+		if (email == NULL)
+			break;
 		next = store_attendee_get(txn, email, &e);
 		if (e != NULL) {
 			g_propagate_error(error, e);
@@ -54,7 +57,7 @@ static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, guint *t
 		if (!store_attendee_put(txn, next, error) ||
 		    !journal_note_change(txn, next, now, error))
 			return FALSE;
-		(*taken)++;
+		p->taken++;
 		add_once(promoted, email);
 	}
 	return TRUE;
@@ -67,7 +70,6 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 	gboolean held_any = before != NULL && before->status == ATTENDEE_CONFIRMED;
 	gboolean wants_any = after->status == ATTENDEE_CONFIRMED;
 	g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
 
 	for (guint i = 0; wants_any && i < after->activities->len; i++)
 		add_once(wanted, g_ptr_array_index(after->activities, i));
@@ -82,7 +84,7 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 		gboolean held = held_any && attendee_list_has(before->activities, act->id);
 		gboolean waiting = held_any && attendee_list_has(before->waitlist, act->id);
 		gboolean wants = attendee_list_has(wanted, act->id);
-		guint taken;
+		StorePlaces p;
 
 		if (wants && !eligible(act, after->country)) {
 			add_once(refused, act->id);
@@ -90,28 +92,30 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 		}
 		if (!held && !waiting && !wants)
 			continue;
-		if (!store_places_get(txn, act->id, &taken, queue, error))
-			return FALSE;
-		if (held && !wants) {
-			taken = taken > 0 ? taken - 1 : 0;
-			if (!promote_first(txn, act, &taken, queue, now, promoted, error))
-				return FALSE;
-		} else if (waiting && !wants) {
-			list_remove(queue, after->email);
-		} else if (held) {
+		if (held && wants) {
 			g_ptr_array_add(after->activities, g_strdup(act->id));
 			continue; /* nothing changes */
-		} else if (act->capacity == 0 || taken < act->capacity) {
-			if (waiting)
-				list_remove(queue, after->email);
-			taken++;
+		}
+		if (!store_places_get(txn, act->id, &p, error))
+			return FALSE;
+		if (held) {
+			p.taken = p.taken > 0 ? p.taken - 1 : 0;
+			if (!promote_first(txn, act, &p, now, promoted, error))
+				return FALSE;
+		} else if (waiting && !wants) {
+			if (!store_waiting_remove(txn, act->id, &p, after->email, error))
+				return FALSE;
+		} else if (act->capacity == 0 || p.taken < act->capacity) {
+			if (waiting && !store_waiting_remove(txn, act->id, &p, after->email, error))
+				return FALSE;
+			p.taken++;
 			g_ptr_array_add(after->activities, g_strdup(act->id));
 		} else {
-			if (!waiting)
-				g_ptr_array_add(queue, g_strdup(after->email));
+			if (!waiting && !store_waiting_add(txn, act->id, &p, after->email, error))
+				return FALSE;
 			g_ptr_array_add(after->waitlist, g_strdup(act->id));
 		}
-		if (!store_places_put(txn, act->id, taken, queue, error))
+		if (!store_places_put(txn, act->id, &p, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -119,13 +123,5 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 
 guint places_position(StoreTxn *txn, const char *activity, const char *email, GError **error)
 {
-	g_autoptr(GPtrArray) queue = g_ptr_array_new_with_free_func(g_free);
-	guint taken;
-
-	if (!store_places_get(txn, activity, &taken, queue, error))
-		return 0;
-	for (guint i = 0; i < queue->len; i++)
-		if (strcmp(g_ptr_array_index(queue, i), email) == 0)
-			return i + 1;
-	return 0;
+	return store_waiting_position(txn, activity, email, error);
 }

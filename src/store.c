@@ -36,6 +36,7 @@ struct _Store {
 	MDB_env *env;
 	char *dir;
 	Table attendees, seen, outbox, meta, rate, places, pending;
+	Table waiting, waiting_at; /* waiting lists: by arrival, and by person */
 	Table marks, journal, noted, itineraries, due; /* the scheduler's */
 	Table messages; /* each outbox row's message, raw, under the row's id */
 	size_t max_key;
@@ -209,6 +210,7 @@ Store *store_open(const char *dir, GError **error)
 	Store *store = g_new0(Store, 1);
 	Table *tables[] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
 			   &store->rate,      &store->places, &store->pending,
+			   &store->waiting,   &store->waiting_at,
 			   &store->marks,     &store->journal, &store->noted,
 			   &store->itineraries, &store->due,
 			   &store->messages};
@@ -225,6 +227,8 @@ Store *store_open(const char *dir, GError **error)
 	store->meta.name = "meta";
 	store->rate.name = "rate";
 	store->places.name = "places";
+	store->waiting.name = "waiting";
+	store->waiting_at.name = "waiting_at";
 	store->pending.name = "pending";
 	store->marks.name = "marks";
 	store->journal.name = "journal";
@@ -446,6 +450,8 @@ static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVarian
 
 	return txn_put_raw(txn, table, key, &val, flags, error);
 }
+
+static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError **error);
 
 static GVariant *record_new(GVariantBuilder *fields)
 {
@@ -994,59 +1000,218 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
-gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPtrArray *queue,
-			  GError **error)
+gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
 {
-	g_autofree char *hashed = NULL, *waiting = NULL;
+	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) fields = NULL;
-	gint64 n = 0;
+	gint64 taken = 0, waiting = 0;
+	guint64 next = 0;
 	MDB_val key, val;
 	gboolean found;
 	Where w = {txn->store, &txn->store->places, &key};
 
-	*taken = 0;
-	if (queue != NULL)
-		g_ptr_array_set_size(queue, 0);
+	*p = (StorePlaces){0, 0, 0};
 	key_for_string(txn->store, activity, &hashed, &key);
 	if (!txn_get(txn, &txn->store->places, &key, &val, &found, error))
 		return FALSE;
 	if (!found)
 		return TRUE;
 	fields = record_open(&w, &val, error);
-	if (fields == NULL || !field_int64(&w, fields, "taken", &n, error) ||
-	    (queue != NULL && !field_string(&w, fields, "queue", FALSE, &waiting, error)))
+	if (fields == NULL || !field_int64(&w, fields, "taken", &taken, error) ||
+	    !field_int64(&w, fields, "waiting", &waiting, error) ||
+	    !field_uint64(&w, fields, "next", &next, error))
 		return FALSE;
-	*taken = (guint)n;
-	/* The queue is one string of addresses, one a line: a waiting list of
-	 * hundreds costs one string to read, not hundreds. */
-	if (queue != NULL && waiting != NULL && *waiting != '\0') {
-		g_auto(GStrv) lines = g_strsplit(waiting, "\n", -1);
-
-		for (char **l = lines; *l != NULL; l++)
-			g_ptr_array_add(queue, g_steal_pointer(l));
-	}
+	*p = (StorePlaces){(guint)taken, (guint)waiting, next};
 	return TRUE;
 }
 
-gboolean store_places_put(StoreTxn *txn, const char *activity, guint taken, const GPtrArray *queue,
+gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces *p,
 			  GError **error)
 {
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) record = NULL;
-	g_autoptr(GString) waiting = g_string_new(NULL);
 	MDB_val key;
-	Where w = {txn->store, &txn->store->places, &key};
 
 	key_for_string(txn->store, activity, &hashed, &key);
-	for (guint i = 0; i < queue->len; i++)
-		g_string_append_printf(waiting, "%s%s", i > 0 ? "\n" : "",
-				       (const char *)g_ptr_array_index(queue, i));
-	g_variant_builder_add(&b, "{sv}", "taken", g_variant_new_int64(taken));
-	if (!add_string(&w, &b, "queue", waiting->str, error))
-		return FALSE;
+	g_variant_builder_add(&b, "{sv}", "taken", g_variant_new_int64(p->taken));
+	g_variant_builder_add(&b, "{sv}", "waiting", g_variant_new_int64(p->waiting));
+	g_variant_builder_add(&b, "{sv}", "next", g_variant_new_uint64(p->next));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->places, &key, record, 0, error);
+}
+
+/* "ACTIVITY\n" then the arrival number in 16 hex digits, so that LMDB's
+ * key order is arrival order within an activity (ids are short, checked by
+ * the configuration, so the key is never hashed). */
+static char *waiting_key(const char *activity, guint64 seq)
+{
+	return g_strdup_printf("%s\n%016" G_GINT64_MODIFIER "x", activity, seq);
+}
+
+/* Finds @email's arrival number in @activity's list. */
+static gboolean waiting_seq(StoreTxn *txn, const char *activity, const char *email,
+			    MDB_val *at_key, char **hashed, guint64 *seq, gboolean *found,
+			    GError **error)
+{
+	g_autofree char *both = g_strconcat(activity, "\n", email, NULL);
+	MDB_val val;
+	guint64 be;
+
+	key_for_string(txn->store, both, hashed, at_key);
+	if (*hashed == NULL) {
+		/* The key must outlive @both: keep it hashed or copied. */
+		*hashed = g_steal_pointer(&both);
+		at_key->mv_data = *hashed;
+	}
+	if (!txn_get(txn, &txn->store->waiting_at, at_key, &val, found, error))
+		return FALSE;
+	if (!*found)
+		return TRUE;
+	if (val.mv_size != sizeof be) {
+		corrupt_error(error, &(Where){txn->store, &txn->store->waiting_at, at_key},
+			      "not an arrival number");
+		return FALSE;
+	}
+	memcpy(&be, val.mv_data, sizeof be);
+	*seq = GUINT64_FROM_BE(be);
+	return TRUE;
+}
+
+gboolean store_waiting_add(StoreTxn *txn, const char *activity, StorePlaces *p, const char *email,
+			   GError **error)
+{
+	g_autofree char *hashed = NULL, *k = NULL;
+	MDB_val at_key, key, val;
+	guint64 seq = 0, be;
+	gboolean found;
+
+	if (!waiting_seq(txn, activity, email, &at_key, &hashed, &seq, &found, error))
+		return FALSE;
+	if (found)
+		return TRUE;
+	seq = p->next++;
+	be = GUINT64_TO_BE(seq);
+	val = (MDB_val){sizeof be, &be};
+	if (!txn_put_raw(txn, &txn->store->waiting_at, &at_key, &val, 0, error))
+		return FALSE;
+	k = waiting_key(activity, seq);
+	key = (MDB_val){strlen(k), k};
+	val = (MDB_val){strlen(email), (void *)email};
+	if (!txn_put_raw(txn, &txn->store->waiting, &key, &val, 0, error))
+		return FALSE;
+	p->waiting++;
+	return TRUE;
+}
+
+gboolean store_waiting_remove(StoreTxn *txn, const char *activity, StorePlaces *p,
+			      const char *email, GError **error)
+{
+	g_autofree char *hashed = NULL, *k = NULL;
+	MDB_val at_key, key;
+	guint64 seq = 0;
+	gboolean found;
+
+	if (!waiting_seq(txn, activity, email, &at_key, &hashed, &seq, &found, error))
+		return FALSE;
+	if (!found)
+		return TRUE;
+	k = waiting_key(activity, seq);
+	key = (MDB_val){strlen(k), k};
+	if (!txn_del(txn, &txn->store->waiting_at, &at_key, error) ||
+	    !txn_del(txn, &txn->store->waiting, &key, error))
+		return FALSE;
+	if (p->waiting > 0)
+		p->waiting--;
+	return TRUE;
+}
+
+/* The first entry of @activity's list: *@email, or NULL when it is empty. */
+static gboolean waiting_first(StoreTxn *txn, const char *activity, char **email, GError **error)
+{
+	g_autofree char *prefix = g_strconcat(activity, "\n", NULL);
+	MDB_cursor *cursor = NULL;
+	MDB_val key = {strlen(prefix), prefix}, val;
+	int rc;
+
+	*email = NULL;
+	rc = mdb_cursor_open(txn->txn, txn->store->waiting.dbi, &cursor);
+	if (rc == 0) {
+		rc = mdb_cursor_get(cursor, &key, &val, MDB_SET_RANGE);
+		if (rc == 0 && key.mv_size > strlen(prefix) &&
+		    memcmp(key.mv_data, prefix, strlen(prefix)) == 0)
+			*email = g_strndup(val.mv_data, val.mv_size);
+		mdb_cursor_close(cursor);
+	}
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return TRUE;
+	set_mdb_error(error, txn->store, rc, "read the waiting list of %s", activity);
+	return FALSE;
+}
+
+gboolean store_waiting_pop(StoreTxn *txn, const char *activity, StorePlaces *p, char **email,
+			   GError **error)
+{
+	if (!waiting_first(txn, activity, email, error))
+		return FALSE;
+	if (*email != NULL && !store_waiting_remove(txn, activity, p, *email, error)) {
+		g_clear_pointer(email, g_free);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+typedef struct {
+	const char *prefix;
+	const char *mine;
+	guint seen;
+	gboolean reached;
+} Position;
+
+static gboolean position_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			       GError **error)
+{
+	Position *pos = data;
+	size_t plen = strlen(pos->prefix);
+
+	(void)val;
+	(void)error;
+	if (w->key->mv_size <= plen || memcmp(w->key->mv_data, pos->prefix, plen) != 0) {
+		*more = FALSE;
+		return TRUE;
+	}
+	pos->seen++;
+	if (w->key->mv_size == strlen(pos->mine) &&
+	    memcmp(w->key->mv_data, pos->mine, w->key->mv_size) == 0) {
+		pos->reached = TRUE;
+		*more = FALSE;
+	}
+	return TRUE;
+}
+
+guint store_waiting_position(StoreTxn *txn, const char *activity, const char *email,
+			     GError **error)
+{
+	g_autofree char *hashed = NULL, *mine = NULL;
+	g_autofree char *prefix = g_strconcat(activity, "\n", NULL);
+	MDB_val at_key, from = {strlen(prefix), prefix};
+	StorePlaces p;
+	guint64 seq = 0;
+	gboolean found;
+	Position pos = {prefix, NULL, 0, FALSE};
+
+	if (!waiting_seq(txn, activity, email, &at_key, &hashed, &seq, &found, error) || !found)
+		return 0;
+	if (!store_places_get(txn, activity, &p, error))
+		return 0;
+	/* The last to arrive, the usual case when the answer is written. */
+	if (seq + 1 == p.next)
+		return p.waiting;
+	mine = waiting_key(activity, seq);
+	pos.mine = mine;
+	if (!table_foreach_from(txn, &txn->store->waiting, &from, position_visit, &pos, error))
+		return 0;
+	return pos.reached ? pos.seen : 0;
 }
 
 void store_pending_free(StorePending *p)
@@ -1167,7 +1332,6 @@ static gboolean meta_set_next_id(StoreTxn *txn, guint64 next, GError **error)
 	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
 
-static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError **error);
 
 /* A row's message lives apart from its record, raw: the record is rewritten
  * at every step of sending (claimed, sent, retried) while the message never

@@ -75,15 +75,43 @@ gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GErr
 gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint limit,
 			 gboolean *allowed, GError **error);
 
-/* Reads how many confirmed places activity @activity has taken and, when
- * @queue is not NULL, fills it (char *) with the addresses waiting for one,
- * first come first. An activity never written has 0 and an empty queue. */
-gboolean store_places_get(StoreTxn *txn, const char *activity, guint *taken, GPtrArray *queue,
+/* An activity's places: how many are taken, how many people wait for one,
+ * and the number the next to wait will draw (arrival order). */
+typedef struct {
+	guint taken;
+	guint waiting;
+	guint64 next;
+} StorePlaces;
+
+/* Reads @activity's places; an activity never written has all zero. */
+gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error);
+
+/* Stores @activity's places. Write txn only. */
+gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces *p,
 			  GError **error);
 
-/* Stores @activity's places taken and its waiting list. Write txn only. */
-gboolean store_places_put(StoreTxn *txn, const char *activity, guint taken, const GPtrArray *queue,
-			  GError **error);
+/* The waiting list of an activity is one record per person, in arrival
+ * order, so that joining, leaving or being promoted costs the same with
+ * ten or ten thousand people waiting. Each call updates @p, which the
+ * caller then stores with store_places_put(). Write txn only. */
+
+/* Puts @email at the end of @activity's list, unless already on it. */
+gboolean store_waiting_add(StoreTxn *txn, const char *activity, StorePlaces *p, const char *email,
+			   GError **error);
+
+/* Takes @email off @activity's list; not being on it is no error. */
+gboolean store_waiting_remove(StoreTxn *txn, const char *activity, StorePlaces *p,
+			      const char *email, GError **error);
+
+/* Takes the first person off @activity's list: *@email is theirs (the
+ * caller frees it), or NULL when nobody waits. */
+gboolean store_waiting_pop(StoreTxn *txn, const char *activity, StorePlaces *p, char **email,
+			   GError **error);
+
+/* Returns @email's place in @activity's list, 1 for the first, or 0 when
+ * not on it (or on error, with @error set). */
+guint store_waiting_position(StoreTxn *txn, const char *activity, const char *email,
+			     GError **error);
 
 /* A request waiting for its sender's confirmation: the message as it came,
  * to be read again when the confirmation arrives. */

@@ -201,7 +201,7 @@ static void test_more_errors(Fixture *f, gconstpointer data)
 	    {6, "event: language 'de' is not one we have templates for (en, fr)"},
 	    {7, "event: policy 'maybe' must be open, confirm or closed"},
 	    {8, "event: registration-deadline '2025-09-10 23:59' is not a date and time"},
-	    {11, "activity \"Bad Id\": an activity id may only hold a-z, 0-9 and '-'"},
+	    {11, "activity \"Bad Id\": an activity id may only hold a-z, 0-9 and '-', at most 64 of them"},
 	    {12, "activity \"Bad Id\": end 09:00 is not after start 10:00"},
 	    {16, "activity \"a\": capacity must be 0 or more, not -1"},
 	    {17, "activity \"a\": country 'ROU' is not a two-letter ISO code"},

@@ -427,6 +427,90 @@ static void test_seen(void)
 	scratch_free(dir);
 }
 
+static char *next_after_empty(StoreTxn *txn, StorePlaces *p, GError **error)
+{
+	char *email = NULL;
+
+	g_assert_true(store_waiting_pop(txn, "boat-trip", p, &email, error));
+	return email;
+}
+
+/* Waiting lists keep arrival order through joins, departures from the
+ * middle and promotions from the front, with a long address among them,
+ * and survive the transaction that wrote them. */
+static gboolean waiting_story(StoreTxn *txn, gpointer user_data, GError **error)
+{
+	const char *long_address = user_data;
+	StorePlaces p, boat = {0, 0, 0};
+	g_autofree char *first = NULL, *second = NULL;
+
+	if (!store_places_get(txn, "boat-trip", &p, error))
+		return FALSE;
+	g_assert_cmpuint(p.taken, ==, 0);
+	g_assert_cmpuint(p.waiting, ==, 0);
+	p.taken = 40;
+	if (!store_waiting_add(txn, "boat-trip", &p, "ana@example.ro", error) ||
+	    !store_waiting_add(txn, "boat-trip", &p, long_address, error) ||
+	    !store_waiting_add(txn, "boat-trip", &p, "bela@example.hu", error) ||
+	    !store_waiting_add(txn, "boat-trip", &p, "ana@example.ro", error) ||
+	    !store_waiting_add(txn, "boat", &boat, "cora@example.fr", error) ||
+	    !store_places_put(txn, "boat", &boat, error))
+		return FALSE;
+	/* Adding someone already waiting changes nothing; another activity's
+	 * list (whose id is a prefix of this one's) is apart. */
+	g_assert_cmpuint(p.waiting, ==, 3);
+	g_assert_cmpuint(boat.waiting, ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "ana@example.ro", error), ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", long_address, error), ==, 2);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "cora@example.fr", error), ==, 0);
+	if (!store_places_put(txn, "boat-trip", &p, error) ||
+	    !store_waiting_remove(txn, "boat-trip", &p, long_address, error) ||
+	    !store_waiting_remove(txn, "boat-trip", &p, "nobody@example.org", error))
+		return FALSE;
+	g_assert_cmpuint(p.waiting, ==, 2);
+	if (!store_places_put(txn, "boat-trip", &p, error))
+		return FALSE;
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "bela@example.hu", error), ==, 2);
+	if (!store_waiting_pop(txn, "boat-trip", &p, &first, error) ||
+	    !store_waiting_pop(txn, "boat-trip", &p, &second, error))
+		return FALSE;
+	g_assert_cmpstr(first, ==, "ana@example.ro");
+	g_assert_cmpstr(second, ==, "bela@example.hu");
+	g_assert_cmpuint(p.waiting, ==, 0);
+	g_assert_null(next_after_empty(txn, &p, error));
+	return store_places_put(txn, "boat-trip", &p, error) &&
+	       store_waiting_add(txn, "boat-trip", &p, "dan@example.de", error) &&
+	       store_places_put(txn, "boat-trip", &p, error);
+}
+
+static void test_waiting_lists(void)
+{
+	char *dir = scratch_new();
+	Store *store = open_store(dir);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *long_address = g_strnfill(300, 'x');
+	g_autofree char *address = g_strconcat(long_address, "@example.org", NULL);
+	StoreTxn *txn;
+	StorePlaces p;
+
+	g_assert_true(store_write(store, waiting_story, address, &error));
+	g_assert_no_error(error);
+	store_close(store);
+	store = open_store(dir);
+	txn = store_read_begin(store, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_places_get(txn, "boat-trip", &p, &error));
+	g_assert_cmpuint(p.taken, ==, 40);
+	g_assert_cmpuint(p.waiting, ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "dan@example.de", &error), ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat", "cora@example.fr", &error), ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "ana@example.ro", &error), ==, 0);
+	g_assert_no_error(error);
+	store_read_end(txn);
+	store_close(store);
+	scratch_free(dir);
+}
+
 static gboolean write_then_fail(StoreTxn *txn, gpointer user_data, GError **error)
 {
 	g_autoptr(Attendee) a = attendee_full("ana@example.ro", "Ana Popescu");
@@ -795,6 +879,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/attendee-order", test_attendee_order);
 	g_test_add_func("/store/outbox-order", test_outbox_order);
 	g_test_add_func("/store/seen", test_seen);
+	g_test_add_func("/store/waiting-lists", test_waiting_lists);
 	g_test_add_func("/store/write-abort", test_write_abort);
 	g_test_add_func("/store/text-must-be-utf8", test_text_must_be_utf8);
 	g_test_add_func("/store/one-transaction-at-a-time", test_one_transaction_at_a_time);
