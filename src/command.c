@@ -986,8 +986,20 @@ static gboolean handle_bounce(const CommandContext *ctx, StoreTxn *txn, const Me
 	return TRUE;
 }
 
+static gboolean is_bounce(const Message *msg)
+{
+	return msg->detail != NULL && g_str_has_prefix(msg->detail, "bounce-");
+}
+
+Request *command_parse(const Config *cfg, const Message *msg)
+{
+	if (is_bounce(msg) || msg->robot != NULL)
+		return NULL;
+	return request_parse(cfg, msg->subject, msg->detail, msg->body);
+}
+
 gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *msg,
-		       CommandOutcome *outcome, GError **error)
+		       Request **parsed, CommandOutcome *outcome, GError **error)
 {
 	g_autoptr(Attendee) existing = NULL;
 	g_autofree char *token = NULL;
@@ -1004,14 +1016,17 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 	}
 	if (!store_seen_add(txn, msg->message_id, ctx->now, error))
 		return FALSE;
-	if (msg->detail != NULL && g_str_has_prefix(msg->detail, "bounce-"))
+	if (is_bounce(msg))
 		return handle_bounce(ctx, txn, msg, outcome, error);
 	if (msg->robot != NULL) {
 		outcome->action = "robot";
 		return journal_note_robot(txn, msg->from_address, msg->robot, ctx->now, error);
 	}
 
-	r.req = request_parse(ctx->cfg, msg->subject, msg->detail, msg->body);
+	if (parsed != NULL && *parsed != NULL)
+		r.req = g_steal_pointer(parsed);
+	else
+		r.req = command_parse(ctx->cfg, msg);
 	email = r.req->fields.values[REQUEST_EMAIL] != NULL ? r.req->fields.values[REQUEST_EMAIL]
 							   : msg->from_address;
 	outcome->email = g_strdup(email);

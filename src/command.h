@@ -8,6 +8,7 @@
 #include "compose.h"
 #include "config.h"
 #include "message.h"
+#include "request.h"
 #include "store.h"
 
 typedef struct {
@@ -31,10 +32,18 @@ typedef struct {
 
 /* Decides what @msg asks for and writes its effects into @txn. It may run
  * again on the same message if the transaction is redone, so @outcome is
- * reset at the start. Returns FALSE with @error only for trouble on our
- * side (the store, a template): the transaction must then be abandoned. */
+ * reset at the start. *@parsed, when not NULL, is request_parse() of @msg
+ * made beforehand (outside the transaction): it is used and freed, and
+ * *@parsed cleared, so that a second run parses anew. Returns FALSE with
+ * @error only for trouble on our side (the store, a template): the
+ * transaction must then be abandoned. */
 gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *msg,
-		       CommandOutcome *outcome, GError **error);
+		       Request **parsed, CommandOutcome *outcome, GError **error);
+
+/* Returns request_parse() of @msg as command_apply() would make it, or NULL
+ * for a message it answers without reading (a robot's, a bounce). Pure:
+ * any thread may call it. */
+Request *command_parse(const Config *cfg, const Message *msg);
 
 void command_outcome_clear(CommandOutcome *outcome);
 

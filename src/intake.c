@@ -3,7 +3,9 @@
  * into the quarantine when it is not mail we can read; it is never deleted
  * and never acknowledged early. Messages are taken in batches that share
  * one durable commit (group commit), as a synced LMDB commit costs far
- * more than reading a message. */
+ * more than reading a message. A reader thread parses the next batch (GMime
+ * and the request, both pure) while this one decides and commits the
+ * current one, so that the two halves of the work use two cores. */
 #include "intake.h"
 
 #include <string.h>
@@ -16,6 +18,7 @@
 typedef struct {
 	char *name;            /* file name in new/ */
 	Message *msg;
+	Request *req;          /* parsed beforehand, or NULL */
 	CommandOutcome outcome;
 } Item;
 
@@ -25,10 +28,30 @@ typedef struct {
 	guint n;
 } Batch;
 
+/* How many batches the reader may have parsed ahead of the commits. */
+#define INTAKE_AHEAD 2
+
+/* What the reader thread hands over: a batch read, or the end (n == 0
+ * and last). */
+typedef struct {
+	Item items[INTAKE_BATCH];
+	guint n;
+	gboolean last;
+} Chunk;
+
+typedef struct {
+	const Config *cfg;
+	GPtrArray *names;
+	GAsyncQueue *ready;    /* Chunk *, in order */
+	GAsyncQueue *room;     /* one token per batch the reader may read ahead */
+	IntakeStats stats;     /* the reader's counts: read, quarantined, deferred */
+} Reader;
+
 static void item_clear(Item *item)
 {
 	g_clear_pointer(&item->name, g_free);
 	g_clear_pointer(&item->msg, message_free);
+	g_clear_pointer(&item->req, request_free);
 	command_outcome_clear(&item->outcome);
 }
 
@@ -37,7 +60,8 @@ static gboolean apply_batch(StoreTxn *txn, gpointer data, GError **error)
 	Batch *b = data;
 
 	for (guint i = 0; i < b->n; i++)
-		if (!command_apply(b->ctx, txn, b->items[i].msg, &b->items[i].outcome, error))
+		if (!command_apply(b->ctx, txn, b->items[i].msg, &b->items[i].req,
+				   &b->items[i].outcome, error))
 			return FALSE;
 	return TRUE;
 }
@@ -69,6 +93,7 @@ static gboolean read_item(const Config *cfg, const char *name, Item *item, Intak
 	item->msg = message_read_file(path, cfg->max_message_size, cfg->event_address, &error);
 	if (item->msg != NULL) {
 		item->name = g_strdup(name);
+		item->req = command_parse(cfg, item->msg);
 		return TRUE;
 	}
 	if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
@@ -128,33 +153,71 @@ static void commit_items(const CommandContext *ctx, Store *store, Item *items, g
 		commit_items(ctx, store, &items[i], 1, stats);
 }
 
+/* The reader thread: parses the names in order, a batch at a time, at most
+ * INTAKE_AHEAD batches ahead of the commits. */
+static gpointer reader_main(gpointer data)
+{
+	Reader *rd = data;
+	guint i = 0;
+
+	for (;;) {
+		Chunk *c = g_new0(Chunk, 1);
+		gsize text = 0;
+
+		g_async_queue_pop(rd->room);
+		while (i < rd->names->len && c->n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
+			if (read_item(rd->cfg, g_ptr_array_index(rd->names, i), &c->items[c->n],
+				      &rd->stats))
+				text += strlen(c->items[c->n++].msg->body);
+			i++;
+		}
+		c->last = i >= rd->names->len;
+		g_async_queue_push(rd->ready, c);
+		if (c->last)
+			return NULL;
+	}
+}
+
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
 		    gint64 now, IntakeStats *stats, GError **error)
 {
 	CommandContext ctx = {cfg, composer, now, secret};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
-	g_autofree Item *items = g_new0(Item, INTAKE_BATCH);
+	Reader rd = {cfg, NULL, NULL, NULL, {0}};
+	GThread *reader;
+	gboolean last = FALSE;
 
 	if (!maildir_create(cfg->intake_dir, error))
 		return FALSE;
 	names = maildir_list_new(cfg->intake_dir, error);
 	if (names == NULL)
 		return FALSE;
-	for (guint i = 0; i < names->len;) {
-		guint n = 0;
-		gsize text = 0;
+	if (names->len == 0)
+		return TRUE;
+	rd.names = names;
+	rd.ready = g_async_queue_new();
+	rd.room = g_async_queue_new();
+	for (guint k = 0; k < INTAKE_AHEAD; k++)
+		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
+	reader = g_thread_new("intake-reader", reader_main, &rd);
+	while (!last) {
+		Chunk *c = g_async_queue_pop(rd.ready);
 
-		while (i < names->len && n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
-			if (read_item(cfg, g_ptr_array_index(names, i), &items[n], stats))
-				text += strlen(items[n++].msg->body);
-			i++;
-		}
-		commit_items(&ctx, store, items, n, stats);
-		for (guint k = 0; k < n; k++)
-			item_clear(&items[k]);
+		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
+		commit_items(&ctx, store, c->items, c->n, stats);
+		for (guint k = 0; k < c->n; k++)
+			item_clear(&c->items[k]);
+		last = c->last;
+		g_free(c);
 	}
-	if (names->len > 0 && !maildir_sync(cfg->intake_dir, &sync_error))
+	g_thread_join(reader);
+	g_async_queue_unref(rd.ready);
+	g_async_queue_unref(rd.room);
+	stats->messages += rd.stats.messages;
+	stats->quarantined += rd.stats.quarantined;
+	stats->deferred += rd.stats.deferred;
+	if (!maildir_sync(cfg->intake_dir, &sync_error))
 		log_event(LOG_ERR, "sync-failed", "folder", cfg->intake_dir, "reason",
 			  sync_error->message, NULL);
 	return TRUE;
