@@ -1,13 +1,16 @@
-/* outbox-size.c: prints how many outbox rows of the store in STATE_DIR are
- * queued and how many octets they make on the wire (every line ending CRLF),
- * so that bench/send-bench.sh can give smtp-source messages of the same
- * size. It only reads the store. */
+/* outbox-size.c: prints how many outbox rows of the store of the
+ * configuration CONFIG are queued and how many octets their messages make
+ * on the wire (built from their drafts as the sender would, every line
+ * ending CRLF), so that bench/send-bench.sh can give smtp-source messages
+ * of the same size. It only reads the store. */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "compose.h"
 #include "store.h"
 
 typedef struct {
+	const Config *cfg;
 	guint64 rows;
 	guint64 octets;
 } Size;
@@ -15,11 +18,19 @@ typedef struct {
 static gboolean add_row(const OutboxRow *row, gpointer data)
 {
 	Size *size = data;
+	g_autoptr(GBytes) message = NULL;
+	g_autoptr(GError) error = NULL;
 	gsize len;
-	const guchar *p = g_bytes_get_data(row->message, &len);
+	const guchar *p;
 
 	if (row->state != OUTBOX_QUEUED)
 		return TRUE;
+	message = compose_finish(size->cfg, row, &error);
+	if (message == NULL) {
+		fprintf(stderr, "outbox-size: %s\n", error->message);
+		return TRUE;
+	}
+	p = g_bytes_get_data(message, &len);
 	size->rows++;
 	size->octets += len;
 	for (gsize i = 0; i < len; i++)
@@ -31,16 +42,23 @@ static gboolean add_row(const OutboxRow *row, gpointer data)
 int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
-	Size size = {0, 0};
+	Size size = {NULL, 0, 0};
+	Config *cfg;
 	Store *store;
 	StoreTxn *txn;
 	gboolean ok;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: outbox-size STATE_DIR\n");
+		fprintf(stderr, "usage: outbox-size CONFIG\n");
 		return 2;
 	}
-	store = store_open(argv[1], &error);
+	cfg = config_load(argv[1], &error);
+	if (cfg == NULL) {
+		fprintf(stderr, "outbox-size: %s\n", error->message);
+		return 1;
+	}
+	size.cfg = cfg;
+	store = store_open(cfg->state_dir, &error);
 	if (store == NULL || (txn = store_read_begin(store, &error)) == NULL) {
 		fprintf(stderr, "outbox-size: %s\n", error->message);
 		return 1;
@@ -53,5 +71,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n", size.rows, size.octets);
+	config_free(cfg);
 	return 0;
 }

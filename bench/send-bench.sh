@@ -83,7 +83,7 @@ while listening "$port"; do port=$(random_port); done
 set_conf transport "\"smtp://127.0.0.1:$port\""
 "$convenectl" run-once --now 2025-09-01T08:00:00Z >fill.out 2>fill.log || true
 # shellcheck disable=SC2046 # "ROWS OCTETS" into $1 and $2
-set -- $("$top/bench/outbox-size" var/state)
+set -- $("$top/bench/outbox-size" convene.conf)
 if [ "$1" != "$n" ]; then
 	echo "send-bench: $1 rows queued, not $n:" >&2
 	cat fill.out >&2

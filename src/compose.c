@@ -4,6 +4,7 @@
 #include "compose.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "template.h"
@@ -13,6 +14,8 @@ const char *const compose_kinds[] = {"registered", "updated", "cancelled", "stat
 				     "error",      "help",    "programme", "delegation", "confirm-request",
 				     "waitlisted", "promoted", "organiser-done", "broadcast",
 				     "itinerary", "daily-programme", "organiser-digest", NULL};
+
+G_DEFINE_QUARK(convene-compose-error-quark, compose_error)
 
 struct _Composer {
 	const Config *cfg;
@@ -98,61 +101,78 @@ static gboolean composer_html(Composer *c, const char *lang, const char *kind,
 	return TRUE;
 }
 
-/* Returns @att as a MIME part offered as a file. Base64, so that a CSV's
- * CRLF line ends and BOM, or a calendar's, reach the reader byte for byte. */
-static GMimeObject *attachment_part(const ComposeAttachment *att)
+/* A draft: the mail with its templates rendered, everything decided, not
+ * yet MIME. Serialised in the outbox as a GVariant of this type (format
+ * version first): language, subject, text, HTML ("" for none), the
+ * recipient's name, In-Reply-To and References ("" for none), whether it
+ * is an answer, the date (Unix seconds), and the attachments (file name,
+ * type, iTIP method or "", content). */
+#define DRAFT_TYPE "(usssssssbxa(sssay))"
+#define DRAFT_VERSION 1u
+
+/* Returns the attachment (@filename, @type, @method, @data) as a MIME part
+ * offered as a file. Base64, so that a CSV's CRLF line ends and BOM, or a
+ * calendar's, reach the reader byte for byte. */
+static GMimeObject *attachment_part(const char *filename, const char *type, const char *method,
+				    GVariant *data)
 {
-	g_auto(GStrv) type = g_strsplit(att->type, "/", 2);
-	GMimePart *part = g_mime_part_new_with_type(type[0], type[1] != NULL ? type[1] : "octet-stream");
+	g_auto(GStrv) mime_type = g_strsplit(type, "/", 2);
+	GMimePart *part = g_mime_part_new_with_type(
+	    mime_type[0], mime_type[1] != NULL ? mime_type[1] : "octet-stream");
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	gsize len;
-	const char *data = g_bytes_get_data(att->data, &len);
-	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
+	const void *bytes = g_variant_get_fixed_array(data, &len, 1);
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(bytes, len);
 	g_autoptr(GMimeDataWrapper) wrapper =
 	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
 	g_mime_content_type_set_parameter(ct, "charset", "utf-8");
-	if (att->method != NULL)
-		g_mime_content_type_set_parameter(ct, "method", att->method);
+	if (*method != '\0')
+		g_mime_content_type_set_parameter(ct, "method", method);
 	g_mime_part_set_content(part, wrapper);
 	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
-	g_mime_part_set_filename(part, att->filename);
+	g_mime_part_set_filename(part, filename);
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
 	return GMIME_OBJECT(part);
 }
 
-/* Returns the content of @mail around its text part @text: with the
- * template's HTML twin as an alternative when there is one, then every
- * attachment. NULL with @error when the HTML template is broken. */
-static GMimeObject *mail_content(Composer *c, const ComposeMail *mail, GMimeObject *text,
-				 GError **error)
+static GMimeObject *text_part(const char *subtype, const char *text)
 {
-	const Template *html = NULL;
-	g_autoptr(GMimeObject) content = g_object_ref(text);
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
 
-	if (!composer_html(c, mail->lang, mail->kind, &html, error))
-		return NULL;
-	if (html != NULL) {
-		g_autofree char *unused = NULL, *markup = NULL;
-		g_autoptr(GMimeTextPart) part = g_mime_text_part_new_with_subtype("html");
+	g_mime_text_part_set_text(part, text);
+	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+	return GMIME_OBJECT(part);
+}
+
+/* Returns the content of a mail: its text, with @html as an alternative
+ * when not empty, then every attachment of @attachments (a(sssay)). */
+static GMimeObject *mail_content(const char *text, const char *html, GVariant *attachments)
+{
+	g_autoptr(GMimeObject) content = text_part("plain", text);
+	GVariantIter iter;
+	const char *filename, *type, *method;
+	GVariant *data;
+
+	if (*html != '\0') {
+		g_autoptr(GMimeObject) markup = text_part("html", html);
 		GMimeMultipart *alternative = g_mime_multipart_new_with_subtype("alternative");
 
-		tmpl_render(html, mail->ctx, &unused, &markup);
-		g_mime_text_part_set_text(part, markup);
-		g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
 		g_mime_multipart_add(alternative, content);
-		g_mime_multipart_add(alternative, GMIME_OBJECT(part));
+		g_mime_multipart_add(alternative, markup);
 		g_object_unref(content);
 		content = GMIME_OBJECT(alternative);
 	}
-	if (mail->n_attachments > 0) {
+	if (g_variant_n_children(attachments) > 0) {
 		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
 
 		g_mime_multipart_add(mixed, content);
-		for (guint i = 0; i < mail->n_attachments; i++) {
-			g_autoptr(GMimeObject) part = attachment_part(&mail->attachments[i]);
+		g_variant_iter_init(&iter, attachments);
+		while (g_variant_iter_next(&iter, "(&s&s&s@ay)", &filename, &type, &method, &data)) {
+			g_autoptr(GMimeObject) part = attachment_part(filename, type, method, data);
 
 			g_mime_multipart_add(mixed, part);
+			g_variant_unref(data);
 		}
 		g_object_unref(content);
 		content = GMIME_OBJECT(mixed);
@@ -167,78 +187,121 @@ static const char *address_domain(const char *address)
 	return at != NULL ? at + 1 : "localhost";
 }
 
+/* Returns a new Message-ID (without <>) at @domain: the time, the process
+ * and 96 random bits. GMime's generator reads /dev/urandom anew for every
+ * id, three system calls a mail; GLib's generator is seeded from it once,
+ * and uniqueness, not secrecy, is what an id needs. */
+static char *new_message_id(const char *domain, gint64 now)
+{
+	return g_strdup_printf("%" G_GINT64_MODIFIER "x.%x.%08x%08x%08x@%s", now, (guint)getpid(),
+			       g_random_int(), g_random_int(), g_random_int(), domain);
+}
+
 OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError **error)
 {
 	const Config *cfg = c->cfg;
 	const Template *t = composer_template(c, mail->lang, mail->kind, error);
-	g_autofree char *subject = NULL, *body = NULL, *message_id = NULL, *text = NULL;
-	g_autoptr(GMimeMessage) m = NULL;
-	g_autoptr(GMimeTextPart) part = NULL;
-	g_autoptr(GDateTime) utc = NULL, date = NULL;
-	g_autoptr(GMimeFormatOptions) format = NULL;
-	g_autoptr(GMimeObject) content = NULL;
-	g_autofree char *to_name = text_clean_line(mail->to_name);
+	const Template *html = NULL;
+	g_autofree char *subject = NULL, *body = NULL, *markup = NULL, *unused = NULL;
+	g_autofree char *clean_subject = NULL, *to_name = NULL, *in_reply_to = NULL;
+	g_autofree char *references = NULL;
+	GVariantBuilder attachments;
+	GVariant *draft;
 	OutboxRow *row;
 
-	if (t == NULL)
+	if (t == NULL || !composer_html(c, mail->lang, mail->kind, &html, error))
 		return NULL;
 	tmpl_render(t, mail->ctx, &subject, &body);
+	if (html != NULL)
+		tmpl_render(html, mail->ctx, &unused, &markup);
+	clean_subject = text_clean_line(subject);
+	to_name = text_clean_line(mail->to_name);
+	in_reply_to = text_clean_line(mail->in_reply_to);
+	references = text_clean_line(mail->references);
+	g_variant_builder_init(&attachments, G_VARIANT_TYPE("a(sssay)"));
+	for (guint i = 0; i < mail->n_attachments; i++) {
+		const ComposeAttachment *att = &mail->attachments[i];
+		gsize len;
+		const void *data = g_bytes_get_data(att->data, &len);
 
-	m = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, cfg->event_name, cfg->event_address);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, *to_name ? to_name : NULL,
-				   mail->to_address);
-	{
-		g_autofree char *clean = text_clean_line(subject);
-
-		g_mime_message_set_subject(m, clean, "utf-8");
+		g_variant_builder_add(&attachments, "(sss@ay)", att->filename, att->type,
+				      att->method != NULL ? att->method : "",
+				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1));
 	}
-	utc = g_date_time_new_from_unix_utc(now);
-	date = g_date_time_to_timezone(utc, cfg->tz);
-	g_mime_message_set_date(m, date);
-	message_id = g_mime_utils_generate_message_id(address_domain(cfg->event_address));
-	g_mime_message_set_message_id(m, message_id);
-	if (mail->in_reply_to != NULL) {
-		g_autofree char *id = text_clean_line(mail->in_reply_to);
-		g_autofree char *bracketed = g_strdup_printf("<%s>", id);
-
-		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", bracketed, NULL);
-	}
-	if (mail->references != NULL) {
-		g_autofree char *refs = text_clean_line(mail->references);
-
-		g_mime_object_set_header(GMIME_OBJECT(m), "References", refs, NULL);
-	}
-	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
-				 mail->auto_replied ? "auto-replied" : "auto-generated", NULL);
-	g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", cfg->event_address, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", mail->lang, NULL);
-
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_text(part, body);
-	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
-	content = mail_content(c, mail, GMIME_OBJECT(part), error);
-	if (content == NULL)
-		return NULL;
-	g_mime_message_set_mime_part(m, content);
-
-	format = g_mime_format_options_new();
-	g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_UNIX);
-	text = g_mime_object_to_string(GMIME_OBJECT(m), format);
+	draft = g_variant_ref_sink(g_variant_new(
+	    DRAFT_TYPE, DRAFT_VERSION, mail->lang, clean_subject, body, markup != NULL ? markup : "",
+	    to_name, in_reply_to, references, mail->auto_replied, now, &attachments));
 
 	row = outbox_row_new();
 	row->state = OUTBOX_QUEUED;
 	row->kind = g_strdup(mail->kind);
 	row->sender = g_strdup(cfg->event_address);
 	row->recipient = g_strdup(mail->to_address);
-	row->message_id = g_steal_pointer(&message_id);
-	{
-		gsize len = strlen(text);
-
-		row->message = g_bytes_new_take(g_steal_pointer(&text), len);
-	}
+	row->message_id = new_message_id(address_domain(cfg->event_address), now);
+	row->draft = g_variant_get_data_as_bytes(draft);
+	g_variant_unref(draft);
 	row->created_at = now;
 	row->updated_at = now;
 	row->next_try_at = now;
 	return row;
+}
+
+GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
+{
+	g_autoptr(GVariant) draft = NULL;
+	g_autoptr(GVariant) attachments = NULL;
+	g_autoptr(GMimeMessage) m = NULL;
+	g_autoptr(GMimeObject) content = NULL;
+	g_autoptr(GDateTime) utc = NULL, date = NULL;
+	g_autoptr(GMimeFormatOptions) format = NULL;
+	const char *lang, *subject, *text, *html, *to_name, *in_reply_to, *references;
+	guint32 version = 0;
+	gboolean auto_replied;
+	gint64 when;
+	char *wire;
+
+	if (row->message != NULL)
+		return g_bytes_ref(row->message);
+	if (row->draft != NULL)
+		draft = g_variant_ref_sink(
+		    g_variant_new_from_bytes(G_VARIANT_TYPE(DRAFT_TYPE), row->draft, FALSE));
+	if (draft != NULL)
+		g_variant_get_child(draft, 0, "u", &version);
+	if (version != DRAFT_VERSION || !g_variant_is_normal_form(draft)) {
+		g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT,
+			    "outbox row %" G_GUINT64_FORMAT " has no message, or a draft this "
+			    "convene cannot read",
+			    row->id);
+		return NULL;
+	}
+	g_variant_get(draft, "(u&s&s&s&s&s&s&sbx@a(sssay))", &version, &lang, &subject, &text,
+		      &html, &to_name, &in_reply_to, &references, &auto_replied, &when,
+		      &attachments);
+	m = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, cfg->event_name, cfg->event_address);
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, *to_name ? to_name : NULL,
+				   row->recipient);
+	g_mime_message_set_subject(m, subject, "utf-8");
+	utc = g_date_time_new_from_unix_utc(when);
+	date = g_date_time_to_timezone(utc, cfg->tz);
+	g_mime_message_set_date(m, date);
+	g_mime_message_set_message_id(m, row->message_id);
+	if (*in_reply_to != '\0') {
+		g_autofree char *bracketed = g_strdup_printf("<%s>", in_reply_to);
+
+		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", bracketed, NULL);
+	}
+	if (*references != '\0')
+		g_mime_object_set_header(GMIME_OBJECT(m), "References", references, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
+				 auto_replied ? "auto-replied" : "auto-generated", NULL);
+	g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", cfg->event_address, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", lang, NULL);
+	content = mail_content(text, html, attachments);
+	g_mime_message_set_mime_part(m, content);
+
+	format = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_UNIX);
+	wire = g_mime_object_to_string(GMIME_OBJECT(m), format);
+	return g_bytes_new_take(wire, strlen(wire));
 }

@@ -8,6 +8,13 @@
 #include "config.h"
 #include "outbox.h"
 
+#define COMPOSE_ERROR compose_error_quark()
+GQuark compose_error_quark(void);
+
+typedef enum {
+	COMPOSE_ERROR_DRAFT, /* an outbox row with neither message nor a readable draft */
+} ComposeError;
+
 /* The kinds of mail, each a template file per language. */
 extern const char *const compose_kinds[];
 
@@ -43,12 +50,22 @@ typedef struct {
 	guint n_attachments;
 } ComposeMail;
 
-/* Renders and builds @mail as a new queued OutboxRow (no id yet) dated
- * @now (Unix seconds). When "<kind>.html" lies beside the text template,
- * its rendering (values escaped) goes with the text as a
- * multipart/alternative; attachments follow in a multipart/mixed. Returns
- * NULL with @error when a template cannot be loaded. The caller frees the
- * row. */
+/* Renders @mail as a new queued OutboxRow (no id yet) dated @now (Unix
+ * seconds), holding a draft: its Message-ID, subject, text and attachments
+ * are decided, but it is not yet MIME. compose_finish() makes the message
+ * when it is sent, so that deciding (inside the write transaction that
+ * takes a registration) costs no MIME building. When "<kind>.html" lies
+ * beside the text template, its rendering (values escaped) goes with the
+ * text. Returns NULL with @error when a template cannot be loaded. The
+ * caller frees the row. */
 OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError **error);
+
+/* Returns the RFC 5322 message of @row, built with GMime from its draft
+ * (or its message, for a row that has one): the text, as a
+ * multipart/alternative with the HTML when there is one, then the
+ * attachments in a multipart/mixed. Built again, a draft gives the same
+ * message but for MIME boundaries. NULL with @error for a draft that
+ * cannot be read. Needs only @cfg: any thread may call it. */
+GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Composer, compose_free)

@@ -23,6 +23,8 @@ void outbox_row_free(OutboxRow *row)
 	g_free(row->message_id);
 	if (row->message != NULL)
 		g_bytes_unref(row->message);
+	if (row->draft != NULL)
+		g_bytes_unref(row->draft);
 	g_free(row->last_reply);
 	g_free(row);
 }
@@ -36,6 +38,7 @@ OutboxRow *outbox_row_copy(const OutboxRow *row)
 	c->recipient = g_strdup(row->recipient);
 	c->message_id = g_strdup(row->message_id);
 	c->message = row->message != NULL ? g_bytes_ref(row->message) : NULL;
+	c->draft = row->draft != NULL ? g_bytes_ref(row->draft) : NULL;
 	c->last_reply = g_strdup(row->last_reply);
 	return c;
 }

@@ -19,7 +19,8 @@ typedef struct {
 	char *sender;         /* envelope sender (reverse path) */
 	char *recipient;      /* envelope recipient */
 	char *message_id;     /* our own, without angle brackets */
-	GBytes *message;      /* the whole RFC 5322 message */
+	GBytes *message;      /* the whole RFC 5322 message, or NULL for a draft */
+	GBytes *draft;        /* what compose_finish() makes it from, or NULL */
 	guint attempts;
 	gint64 created_at;    /* Unix seconds */
 	gint64 updated_at;
@@ -35,7 +36,7 @@ OutboxRow *outbox_row_new(void);
 
 void outbox_row_free(OutboxRow *row);
 
-/* Returns a deep copy of @row (the message bytes are shared, being
+/* Returns a deep copy of @row (message and draft bytes are shared, being
  * immutable); the caller frees it. */
 OutboxRow *outbox_row_copy(const OutboxRow *row);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "log.h"
 #include "maildir.h"
 #include "send.h"
@@ -141,9 +142,13 @@ static void spool_batch(const Config *cfg, GPtrArray *rows, guint from, guint n,
 		g_autofree char *bounce = sender_bounce_address(cfg, row->id);
 		g_autoptr(GString) text = g_string_new(NULL);
 		g_autoptr(GBytes) bytes = NULL;
+		g_autoptr(GBytes) message = compose_finish(cfg, row, &errors[k]);
 		gsize len;
-		const char *data = g_bytes_get_data(row->message, &len);
+		const char *data;
 
+		if (message == NULL)
+			continue;
+		data = g_bytes_get_data(message, &len);
 		g_string_append_printf(text, "Return-Path: <%s>\nDelivered-To: %s\n", bounce,
 				       row->recipient);
 		g_string_append_len(text, data, (gssize)len);
@@ -158,6 +163,8 @@ static void spool_batch(const Config *cfg, GPtrArray *rows, guint from, guint n,
 
 		if (e == NULL)
 			settle(cfg, row, 250, "250 written to the maildir spool", now, stats);
+		else if (g_error_matches(e, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT))
+			settle(cfg, row, 554, e->message, now, stats);
 		else
 			settle(cfg, row, 451, e->message, now, stats);
 		g_clear_error(&errors[k]);
@@ -168,22 +175,35 @@ static gboolean send_batch(const Config *cfg, GPtrArray *rows, guint from, guint
 			   SenderStats *stats, GError **error)
 {
 	g_autofree SendItem *items = g_new0(SendItem, n);
+	g_autofree OutboxRow **sent = g_new0(OutboxRow *, n);
 	g_autoptr(GPtrArray) bounce = g_ptr_array_new_with_free_func(g_free);
-	gboolean ok;
+	guint m = 0;
+	gboolean ok = TRUE;
 
+	/* Messages are built here, in the sender's thread, from their drafts;
+	 * one that cannot be built fails alone. */
 	for (guint i = 0; i < n; i++) {
 		OutboxRow *row = g_ptr_array_index(rows, from + i);
+		g_autoptr(GError) e = NULL;
+		GBytes *message = compose_finish(cfg, row, &e);
 
+		if (message == NULL) {
+			settle(cfg, row, 554, e->message, now, stats);
+			continue;
+		}
 		g_ptr_array_add(bounce, sender_bounce_address(cfg, row->id));
-		items[i].reverse_path = g_ptr_array_index(bounce, i);
-		items[i].recipient = row->recipient;
-		items[i].message = row->message;
+		items[m].reverse_path = g_ptr_array_index(bounce, m);
+		items[m].recipient = row->recipient;
+		items[m].message = message;
+		sent[m++] = row;
 	}
-	ok = send_smtp(cfg, items, n, error);
-	for (guint i = 0; i < n; i++) {
-		settle(cfg, g_ptr_array_index(rows, from + i), items[i].status,
+	if (m > 0)
+		ok = send_smtp(cfg, items, m, error);
+	for (guint i = 0; i < m; i++) {
+		settle(cfg, sent[i], items[i].status,
 		       items[i].reply != NULL ? items[i].reply : "no reply", now, stats);
 		g_free(items[i].reply);
+		g_bytes_unref(items[i].message);
 	}
 	return ok;
 }

@@ -39,6 +39,7 @@ struct _Store {
 	Table waiting, waiting_at; /* waiting lists: by arrival, and by person */
 	Table marks, journal, noted, itineraries, due; /* the scheduler's */
 	Table messages; /* each outbox row's message, raw, under the row's id */
+	Table drafts;   /* or its draft (compose.c's), likewise */
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
 };
@@ -213,7 +214,7 @@ Store *store_open(const char *dir, GError **error)
 			   &store->waiting,   &store->waiting_at,
 			   &store->marks,     &store->journal, &store->noted,
 			   &store->itineraries, &store->due,
-			   &store->messages};
+			   &store->messages,  &store->drafts};
 	MDB_txn *txn = NULL;
 	gboolean ok = FALSE;
 	int dead;
@@ -238,6 +239,8 @@ Store *store_open(const char *dir, GError **error)
 	store->due.name = "due";
 	store->messages.name = "outbox_messages";
 	store->messages.numeric = TRUE;
+	store->drafts.name = "outbox_drafts";
+	store->drafts.numeric = TRUE;
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;
@@ -776,12 +779,12 @@ static char *outbox_field_string(GVariant **values, guint i)
 	return values[i] != NULL ? g_variant_dup_string(values[i], NULL) : NULL;
 }
 
-static gboolean message_get(StoreTxn *txn, const MDB_val *key, GBytes **message,
-			    GError **error);
+static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, GBytes **blob,
+			 GError **error);
 
-/* Decodes the outbox record @val; its message comes from the messages
- * table, or from the record itself when it was written before the message
- * moved out of it. */
+/* Decodes the outbox record @val; its message or draft comes from their
+ * tables, or the message from the record itself when it was written before
+ * the message moved out of it. */
 static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *val,
 				GError **error)
 {
@@ -822,7 +825,9 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 	row->bounced = values[OF_BOUNCED] != NULL && g_variant_get_boolean(values[OF_BOUNCED]);
 	if (values[OF_MESSAGE] != NULL)
 		row->message = g_variant_get_data_as_bytes(values[OF_MESSAGE]);
-	else if (!message_get(txn, w->key, &row->message, error))
+	else if (!blob_get(txn, &txn->store->messages, w->key, &row->message, error))
+		g_clear_pointer(&row, outbox_row_free);
+	if (row != NULL && !blob_get(txn, &txn->store->drafts, w->key, &row->draft, error))
 		g_clear_pointer(&row, outbox_row_free);
 out:
 	for (guint i = 0; i < OF_N; i++)
@@ -1333,43 +1338,45 @@ static gboolean meta_set_next_id(StoreTxn *txn, guint64 next, GError **error)
 }
 
 
-/* A row's message lives apart from its record, raw: the record is rewritten
- * at every step of sending (claimed, sent, retried) while the message never
- * changes, and GVariant checks a byte string byte by byte, which made
- * reading the outbox cost more than sending it. */
-static gboolean message_get(StoreTxn *txn, const MDB_val *key, GBytes **message, GError **error)
+/* A row's message (or draft) lives apart from its record, raw: the record
+ * is rewritten at every step of sending (claimed, sent, retried) while the
+ * message never changes, and GVariant checks a byte string byte by byte,
+ * which made reading the outbox cost more than sending it. */
+static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, GBytes **blob,
+			 GError **error)
 {
 	MDB_val k = *key, val;
 	gboolean found;
 
-	*message = NULL;
-	if (!txn_get(txn, &txn->store->messages, &k, &val, &found, error))
+	*blob = NULL;
+	if (!txn_get(txn, table, &k, &val, &found, error))
 		return FALSE;
 	/* A copy: LMDB's memory is valid only until the transaction ends. */
 	if (found)
-		*message = g_bytes_new(val.mv_data, val.mv_size);
+		*blob = g_bytes_new(val.mv_data, val.mv_size);
 	return TRUE;
 }
 
-/* Stores @message (NULL: none) for the row under @key unless it is there
+/* Stores @blob (NULL: none) in @table under @key unless it is there
  * already. */
-static gboolean message_put(StoreTxn *txn, MDB_val *key, GBytes *message, GError **error)
+static gboolean blob_put(StoreTxn *txn, const Table *table, MDB_val *key, GBytes *blob,
+			 GError **error)
 {
 	MDB_val val;
 	gboolean found;
 	gsize size;
 	const void *data;
 
-	if (!txn_get(txn, &txn->store->messages, key, &val, &found, error))
+	if (!txn_get(txn, table, key, &val, &found, error))
 		return FALSE;
-	if (message == NULL)
-		return !found || txn_del(txn, &txn->store->messages, key, error);
-	data = g_bytes_get_data(message, &size);
+	if (blob == NULL)
+		return !found || txn_del(txn, table, key, error);
+	data = g_bytes_get_data(blob, &size);
 	if (found && val.mv_size == size && (size == 0 || memcmp(val.mv_data, data, size) == 0))
 		return TRUE;
 	val.mv_size = size;
 	val.mv_data = (void *)data;
-	return txn_put_raw(txn, &txn->store->messages, key, &val, 0, error);
+	return txn_put_raw(txn, table, key, &val, 0, error);
 }
 
 static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, unsigned int flags,
@@ -1384,7 +1391,8 @@ static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, un
 	if (record == NULL)
 		return FALSE;
 	return txn_put(txn, &txn->store->outbox, &key, record, flags, error) &&
-	       message_put(txn, &key, row->message, error);
+	       blob_put(txn, &txn->store->messages, &key, row->message, error) &&
+	       blob_put(txn, &txn->store->drafts, &key, row->draft, error);
 }
 
 gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error)

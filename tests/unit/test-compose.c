@@ -61,10 +61,17 @@ static void fixture_tear_down(Fixture *f, gconstpointer data)
 	config_free(f->cfg);
 }
 
-static GMimeMessage *parse(const OutboxRow *row)
+/* Builds @row's message from its draft, as the sender does, and parses it. */
+static GMimeMessage *parse(const Config *cfg, const OutboxRow *row)
 {
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) message = compose_finish(cfg, row, &error);
 	gsize len;
-	const char *data = g_bytes_get_data(row->message, &len);
+	const char *data;
+
+	g_assert_no_error(error);
+	g_assert_null(row->message);
+	data = g_bytes_get_data(message, &len);
 	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
 	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
 	GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
@@ -125,7 +132,7 @@ static void test_html_twin_and_attachments(Fixture *f, gconstpointer data)
 	json_object_set_array_member(ctx, "list", list);
 	row = compose_mail(c, &mail, 1756713600, &error);
 	g_assert_no_error(error);
-	m = parse(row);
+	m = parse(f->cfg, row);
 
 	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(m), "Auto-Submitted"), ==,
 			"auto-generated");
@@ -178,8 +185,53 @@ static void test_plain_stays_single_part(Fixture *f, gconstpointer data)
 	(void)data;
 	row = compose_mail(c, &mail, 1756713600, &error);
 	g_assert_no_error(error);
-	m = parse(row);
+	m = parse(f->cfg, row);
 	g_assert_true(GMIME_IS_TEXT_PART(g_mime_message_get_mime_part(m)));
+}
+
+/* A draft is built the same way every time (a retry sends the mail the
+ * relay refused, not another); one that cannot be read is refused with an
+ * error, never sent empty. */
+static void test_draft_built_again(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Composer) c = compose_new(f->cfg);
+	g_autoptr(JsonObject) ctx = json_object_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OutboxRow) row = NULL;
+	g_autoptr(GMimeMessage) one = NULL, two = NULL;
+	g_autoptr(GBytes) none = NULL;
+	ComposeMail mail = {.kind = "plain",
+			    .lang = "en",
+			    .ctx = ctx,
+			    .to_address = "a@example.org",
+			    .to_name = "Ágnes Kovács",
+			    .in_reply_to = "their.id@example.hu",
+			    .auto_replied = TRUE};
+
+	(void)data;
+	row = compose_mail(c, &mail, 1756713600, &error);
+	g_assert_no_error(error);
+	one = parse(f->cfg, row);
+	two = parse(f->cfg, row);
+	g_assert_cmpstr(g_mime_message_get_message_id(one), ==, row->message_id);
+	g_assert_cmpstr(g_mime_message_get_message_id(two), ==, row->message_id);
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(one), "Date"), ==,
+			g_mime_object_get_header(GMIME_OBJECT(two), "Date"));
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(one), "In-Reply-To"), ==,
+			"<their.id@example.hu>");
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(one), "Auto-Submitted"), ==,
+			"auto-replied");
+
+	g_bytes_unref(row->draft);
+	row->draft = g_bytes_new_static("\x01\0\0\0garbage", 11);
+	none = compose_finish(f->cfg, row, &error);
+	g_assert_null(none);
+	g_assert_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT);
+	g_clear_error(&error);
+	g_clear_pointer(&row->draft, g_bytes_unref);
+	none = compose_finish(f->cfg, row, &error);
+	g_assert_null(none);
+	g_assert_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT);
 }
 
 static void test_html_template_errors(void)
@@ -200,6 +252,8 @@ int main(int argc, char **argv)
 		   test_html_twin_and_attachments, fixture_tear_down);
 	g_test_add("/compose/plain-stays-single-part", Fixture, NULL, fixture_set_up,
 		   test_plain_stays_single_part, fixture_tear_down);
+	g_test_add("/compose/draft-built-again", Fixture, NULL, fixture_set_up,
+		   test_draft_built_again, fixture_tear_down);
 	g_test_add_func("/compose/html-template-errors", test_html_template_errors);
 	return g_test_run();
 }

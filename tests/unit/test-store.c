@@ -118,6 +118,8 @@ static OutboxRow *outbox_full(void)
 	row->recipient = g_strdup("stefan.ionescu@example.ro");
 	row->message_id = g_strdup("20250901.1@convene.example.org");
 	row->message = g_bytes_new_static(crlf_message, sizeof crlf_message);
+	/* Opaque to the store: any bytes, NULs too. */
+	row->draft = g_bytes_new_static("draft\0with\0NULs", 16);
 	row->attempts = 3;
 	row->created_at = 1756713600;
 	row->updated_at = 1756713660;
@@ -137,6 +139,9 @@ static void assert_outbox_equal(const OutboxRow *a, const OutboxRow *b)
 	g_assert_true((a->message == NULL) == (b->message == NULL));
 	if (a->message != NULL)
 		g_assert_true(g_bytes_equal(a->message, b->message));
+	g_assert_true((a->draft == NULL) == (b->draft == NULL));
+	if (a->draft != NULL)
+		g_assert_true(g_bytes_equal(a->draft, b->draft));
 	g_assert_cmpuint(a->attempts, ==, b->attempts);
 	g_assert_cmpint(a->created_at, ==, b->created_at);
 	g_assert_cmpint(a->updated_at, ==, b->updated_at);
