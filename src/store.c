@@ -468,6 +468,7 @@ static GVariant *record_open(const Where *w, const MDB_val *val, GError **error)
 {
 	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GVariant) record = NULL;
+	GVariant *normal;
 	g_autofree char *where = NULL;
 	guint32 version;
 
@@ -487,10 +488,15 @@ static GVariant *record_open(const Where *w, const MDB_val *val, GError **error)
 	bytes = g_bytes_new(val->mv_data, val->mv_size);
 	record =
 	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(RECORD_TYPE), bytes, FALSE));
-	if (!g_variant_is_normal_form(record)) {
+	/* Checked once, and marked trusted when well formed: GVariant then
+	 * reads the fields without checking each again as it is taken. */
+	normal = g_variant_get_normal_form(record);
+	if (normal != record) {
+		g_variant_unref(normal);
 		corrupt_error(error, w, "not a well-formed " RECORD_TYPE);
 		return NULL;
 	}
+	g_variant_unref(normal);
 	return g_variant_get_child_value(record, 1);
 }
 
@@ -612,6 +618,53 @@ static gboolean add_strings(const Where *w, GVariantBuilder *b, const char *name
 	return TRUE;
 }
 
+/* A field a record may hold: its name, GVariant type, and whether a record
+ * without it is corrupt. */
+typedef struct {
+	const char *name;
+	const char *type;
+	gboolean required;
+} FieldSpec;
+
+/* Sets @values[i] to the field @spec[i] of @fields (NULL when missing), the
+ * first of a name when it comes twice, as g_variant_lookup_value() would,
+ * in one pass over the record: g_variant_lookup_value() walks the
+ * dictionary from its start for each field, which made decoding records
+ * the largest cost of reading them. A required field missing or a field of
+ * another type is corruption. The caller unrefs the values, even on
+ * failure. */
+static gboolean fields_read(const Where *w, GVariant *fields, const FieldSpec *spec, guint n_spec,
+			    GVariant **values, GError **error)
+{
+	gsize n = g_variant_n_children(fields);
+
+	/* The value API: a format string is parsed anew at every call. */
+	for (gsize k = 0; k < n; k++) {
+		g_autoptr(GVariant) entry = g_variant_get_child_value(fields, k);
+		g_autoptr(GVariant) key = g_variant_get_child_value(entry, 0);
+		g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
+		const char *name = g_variant_get_string(key, NULL);
+		guint i = 0;
+
+		while (i < n_spec && (values[i] != NULL || strcmp(name, spec[i].name) != 0))
+			i++;
+		if (i < n_spec)
+			values[i] = g_variant_get_variant(boxed);
+	}
+	for (guint i = 0; i < n_spec; i++) {
+		g_autofree char *why = NULL;
+
+		if (values[i] == NULL ? !spec[i].required
+				      : g_variant_is_of_type(values[i], G_VARIANT_TYPE(spec[i].type)))
+			continue;
+		why = g_strdup_printf("field %s is %s", spec[i].name,
+				      values[i] == NULL ? "missing" : "of the wrong type");
+		corrupt_error(error, w, why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static GVariant *attendee_encode(const Where *w, const Attendee *a, GError **error)
 {
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
@@ -638,37 +691,100 @@ static GVariant *attendee_encode(const Where *w, const Attendee *a, GError **err
 	return record_new(&b);
 }
 
+static char *value_string(GVariant **values, guint i)
+{
+	return values[i] != NULL ? g_variant_dup_string(values[i], NULL) : NULL;
+}
+
+static void value_strings(GVariant **values, guint i, GPtrArray *to)
+{
+	GVariantIter iter;
+	const char *s;
+
+	if (values[i] == NULL)
+		return;
+	g_variant_iter_init(&iter, values[i]);
+	while (g_variant_iter_next(&iter, "&s", &s))
+		g_ptr_array_add(to, g_strdup(s));
+}
+
+/* The fields of an attendee record. */
+enum {
+	AF_EMAIL,
+	AF_NAME,
+	AF_ORGANISATION,
+	AF_COUNTRY,
+	AF_ROLE,
+	AF_DELEGATION,
+	AF_LANGUAGE,
+	AF_STATUS,
+	AF_DAYS,
+	AF_ACTIVITIES,
+	AF_WAITLIST,
+	AF_DIET,
+	AF_ACCESSIBILITY,
+	AF_ARRIVAL,
+	AF_DEPARTURE,
+	AF_REGISTERED_AT,
+	AF_UPDATED_AT,
+	AF_N
+};
+
+static const FieldSpec attendee_fields[AF_N] = {
+    [AF_EMAIL] = {"email", "s", TRUE},
+    [AF_NAME] = {"name", "s", FALSE},
+    [AF_ORGANISATION] = {"organisation", "s", FALSE},
+    [AF_COUNTRY] = {"country", "s", FALSE},
+    [AF_ROLE] = {"role", "s", FALSE},
+    [AF_DELEGATION] = {"delegation", "s", FALSE},
+    [AF_LANGUAGE] = {"language", "s", FALSE},
+    [AF_STATUS] = {"status", "s", TRUE},
+    [AF_DAYS] = {"days", "as", FALSE},
+    [AF_ACTIVITIES] = {"activities", "as", FALSE},
+    [AF_WAITLIST] = {"waitlist", "as", FALSE},
+    [AF_DIET] = {"diet", "s", FALSE},
+    [AF_ACCESSIBILITY] = {"accessibility", "s", FALSE},
+    [AF_ARRIVAL] = {"arrival", "s", FALSE},
+    [AF_DEPARTURE] = {"departure", "s", FALSE},
+    [AF_REGISTERED_AT] = {"registered_at", "x", TRUE},
+    [AF_UPDATED_AT] = {"updated_at", "x", TRUE},
+};
+
 static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **error)
 {
 	g_autoptr(GVariant) f = record_open(w, val, error);
 	g_autoptr(Attendee) a = NULL;
-	g_autofree char *status = NULL;
+	GVariant *v[AF_N] = {NULL};
 
 	if (f == NULL)
 		return NULL;
+	if (!fields_read(w, f, attendee_fields, AF_N, v, error))
+		goto out;
 	a = attendee_new();
-	if (!field_string(w, f, "email", TRUE, &a->email, error) ||
-	    !field_string(w, f, "name", FALSE, &a->name, error) ||
-	    !field_string(w, f, "organisation", FALSE, &a->organisation, error) ||
-	    !field_string(w, f, "country", FALSE, &a->country, error) ||
-	    !field_string(w, f, "role", FALSE, &a->role, error) ||
-	    !field_string(w, f, "delegation", FALSE, &a->delegation, error) ||
-	    !field_string(w, f, "language", FALSE, &a->language, error) ||
-	    !field_string(w, f, "status", TRUE, &status, error) ||
-	    !field_strings(w, f, "days", a->days, error) ||
-	    !field_strings(w, f, "activities", a->activities, error) ||
-	    !field_strings(w, f, "waitlist", a->waitlist, error) ||
-	    !field_string(w, f, "diet", FALSE, &a->diet, error) ||
-	    !field_string(w, f, "accessibility", FALSE, &a->accessibility, error) ||
-	    !field_string(w, f, "arrival", FALSE, &a->arrival, error) ||
-	    !field_string(w, f, "departure", FALSE, &a->departure, error) ||
-	    !field_int64(w, f, "registered_at", &a->registered_at, error) ||
-	    !field_int64(w, f, "updated_at", &a->updated_at, error))
-		return NULL;
-	if (!attendee_status_from_string(status, &a->status)) {
+	if (!attendee_status_from_string(g_variant_get_string(v[AF_STATUS], NULL), &a->status)) {
 		corrupt_error(error, w, "unknown status");
-		return NULL;
+		g_clear_pointer(&a, attendee_free);
+		goto out;
 	}
+	a->email = value_string(v, AF_EMAIL);
+	a->name = value_string(v, AF_NAME);
+	a->organisation = value_string(v, AF_ORGANISATION);
+	a->country = value_string(v, AF_COUNTRY);
+	a->role = value_string(v, AF_ROLE);
+	a->delegation = value_string(v, AF_DELEGATION);
+	a->language = value_string(v, AF_LANGUAGE);
+	value_strings(v, AF_DAYS, a->days);
+	value_strings(v, AF_ACTIVITIES, a->activities);
+	value_strings(v, AF_WAITLIST, a->waitlist);
+	a->diet = value_string(v, AF_DIET);
+	a->accessibility = value_string(v, AF_ACCESSIBILITY);
+	a->arrival = value_string(v, AF_ARRIVAL);
+	a->departure = value_string(v, AF_DEPARTURE);
+	a->registered_at = g_variant_get_int64(v[AF_REGISTERED_AT]);
+	a->updated_at = g_variant_get_int64(v[AF_UPDATED_AT]);
+out:
+	for (guint i = 0; i < AF_N; i++)
+		g_clear_pointer(&v[i], g_variant_unref);
 	return g_steal_pointer(&a);
 }
 
@@ -695,9 +811,7 @@ static GVariant *outbox_encode(const Where *w, const OutboxRow *row, guint64 id,
 	return record_new(&b);
 }
 
-/* The fields of an outbox record. They are read in one pass over the
- * record: g_variant_lookup_value() walks the dictionary from its start for
- * each field, which made decoding the outbox the sender's largest cost. */
+/* The fields of an outbox record. */
 enum {
 	OF_ID,
 	OF_STATE,
@@ -716,11 +830,7 @@ enum {
 	OF_N
 };
 
-static const struct {
-	const char *name;
-	const char *type;
-	gboolean required;
-} outbox_fields[OF_N] = {
+static const FieldSpec outbox_fields[OF_N] = {
     [OF_ID] = {"id", "t", TRUE},
     [OF_STATE] = {"state", "s", TRUE},
     [OF_KIND] = {"kind", "s", FALSE},
@@ -737,47 +847,6 @@ static const struct {
     [OF_BOUNCED] = {"bounced", "b", FALSE},
 };
 
-/* Sets @values[OF_*] to the fields of @fields (NULL when missing), the
- * first of a name when it comes twice, as g_variant_lookup_value() would.
- * A required field missing or a field of another type is corruption. The
- * caller unrefs the values, even on failure. */
-static gboolean outbox_fields_get(const Where *w, GVariant *fields, GVariant **values,
-				  GError **error)
-{
-	gsize n = g_variant_n_children(fields);
-
-	/* The value API: a format string is parsed anew at every call. */
-	for (gsize k = 0; k < n; k++) {
-		g_autoptr(GVariant) entry = g_variant_get_child_value(fields, k);
-		g_autoptr(GVariant) key = g_variant_get_child_value(entry, 0);
-		g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
-		const char *name = g_variant_get_string(key, NULL);
-		guint i = 0;
-
-		while (i < OF_N && (values[i] != NULL || strcmp(name, outbox_fields[i].name) != 0))
-			i++;
-		if (i < OF_N)
-			values[i] = g_variant_get_variant(boxed);
-	}
-	for (guint i = 0; i < OF_N; i++) {
-		g_autofree char *why = NULL;
-
-		if (values[i] == NULL ? !outbox_fields[i].required
-				      : g_variant_is_of_type(values[i],
-							     G_VARIANT_TYPE(outbox_fields[i].type)))
-			continue;
-		why = g_strdup_printf("field %s is %s", outbox_fields[i].name,
-				      values[i] == NULL ? "missing" : "of the wrong type");
-		corrupt_error(error, w, why);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static char *outbox_field_string(GVariant **values, guint i)
-{
-	return values[i] != NULL ? g_variant_dup_string(values[i], NULL) : NULL;
-}
 
 static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, GBytes **blob,
 			 GError **error);
@@ -795,7 +864,7 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 
 	if (f == NULL)
 		return NULL;
-	if (!outbox_fields_get(w, f, values, error))
+	if (!fields_read(w, f, outbox_fields, OF_N, values, error))
 		goto out;
 	row = outbox_row_new();
 	row->id = g_variant_get_uint64(values[OF_ID]);
@@ -811,11 +880,11 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 		g_clear_pointer(&row, outbox_row_free);
 		goto out;
 	}
-	row->kind = outbox_field_string(values, OF_KIND);
-	row->sender = outbox_field_string(values, OF_SENDER);
-	row->recipient = outbox_field_string(values, OF_RECIPIENT);
-	row->message_id = outbox_field_string(values, OF_MESSAGE_ID);
-	row->last_reply = outbox_field_string(values, OF_LAST_REPLY);
+	row->kind = value_string(values, OF_KIND);
+	row->sender = value_string(values, OF_SENDER);
+	row->recipient = value_string(values, OF_RECIPIENT);
+	row->message_id = value_string(values, OF_MESSAGE_ID);
+	row->last_reply = value_string(values, OF_LAST_REPLY);
 	row->attempts = g_variant_get_uint32(values[OF_ATTEMPTS]);
 	row->created_at = g_variant_get_int64(values[OF_CREATED_AT]);
 	row->updated_at = g_variant_get_int64(values[OF_UPDATED_AT]);
