@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/share/convene"
 #endif
@@ -660,6 +662,7 @@ static void activity_free(gpointer data)
 	g_free(a->notes);
 	g_strfreev(a->aliases);
 	g_strfreev(a->countries);
+	g_strfreev(a->folded);
 	g_free(a);
 }
 
@@ -769,7 +772,18 @@ static ConfigActivity *read_activity(Loader *ld, cfg_t *sec, Config *cfg)
 		a->capacity = capacity;
 	a->aliases = read_aliases(ld, sec);
 	a->countries = read_countries(ld, sec);
+	config_activity_fold_names(a);
 	return a;
+}
+
+void config_activity_fold_names(ConfigActivity *a)
+{
+	g_strfreev(a->folded);
+	a->folded = g_new0(char *, g_strv_length(a->aliases) + 3);
+	a->folded[0] = text_fold(a->id);
+	a->folded[1] = text_fold(a->title);
+	for (guint i = 0; a->aliases[i] != NULL; i++)
+		a->folded[i + 2] = text_fold(a->aliases[i]);
 }
 
 static char *fold(const char *s)

@@ -47,6 +47,8 @@ typedef struct {
 	guint capacity;  /* 0 = unlimited */
 	GStrv aliases;   /* never NULL */
 	GStrv countries; /* ISO codes, upper-case; empty = everyone; never NULL */
+	GStrv folded;    /* id, title, then aliases, through text_fold(): as
+			  * requests are compared with them; never NULL */
 } ConfigActivity;
 
 typedef struct {
@@ -100,6 +102,9 @@ typedef struct {
  * (CONFIG_ERROR_INVALID: the message holds every problem found, one per
  * line, each as "FILE:LINE: what is wrong"). Free with config_free(). */
 Config *config_load(const char *path, GError **error);
+
+/* Sets @a->folded from its id, title and aliases (config_load() does). */
+void config_activity_fold_names(ConfigActivity *a);
 
 void config_free(Config *cfg);
 

@@ -123,13 +123,23 @@ const char *request_field_label(RequestField field, const char *lang)
 }
 
 /* Returns TRUE if @folded is one of the '|'-separated @words. */
+/* Returns TRUE if @folded is one of the words of @words ("a|b c|d"). */
 static gboolean word_in(const char *folded, const char *words)
 {
-	g_auto(GStrv) list = g_strsplit(words, "|", -1);
+	size_t len = strlen(folded);
 
-	for (char **w = list; *w != NULL; w++)
-		if (**w != '\0' && strcmp(folded, *w) == 0)
+	if (len == 0)
+		return FALSE;
+	for (const char *w = words; *w != '\0';) {
+		const char *bar = strchr(w, '|');
+		size_t n = bar != NULL ? (size_t)(bar - w) : strlen(w);
+
+		if (n == len && memcmp(w, folded, len) == 0)
 			return TRUE;
+		if (bar == NULL)
+			break;
+		w = bar + 1;
+	}
 	return FALSE;
 }
 
@@ -437,38 +447,21 @@ static guint edit_distance(const char *a, const char *b)
 }
 
 /* Returns TRUE if @item (folded) is @a's id, title or one of its aliases. */
+/* @a's names (id, title, aliases) are compared folded, as the
+ * configuration keeps them (a->folded). */
 static gboolean activity_named(const ConfigActivity *a, const char *item)
 {
-	g_autofree char *id = text_fold(a->id);
-	g_autofree char *title = NULL;
-
-	if (strcmp(item, id) == 0)
-		return TRUE;
-	title = text_fold(a->title);
-	if (strcmp(item, title) == 0)
-		return TRUE;
-	for (char **alias = a->aliases; *alias != NULL; alias++) {
-		g_autofree char *f = text_fold(*alias);
-
-		if (strcmp(item, f) == 0)
-			return TRUE;
-	}
-	return FALSE;
+	return g_strv_contains((const char *const *)a->folded, item);
 }
 
 /* Returns how far @item is from activity @a: 0 for its id, title or an
  * alias, else the smallest edit distance to any of them. */
 static guint activity_distance(const ConfigActivity *a, const char *item)
 {
-	g_autofree char *id = text_fold(a->id);
-	g_autofree char *title = text_fold(a->title);
-	guint best = MIN(edit_distance(item, id), edit_distance(item, title));
+	guint best = G_MAXUINT;
 
-	for (char **alias = a->aliases; *alias != NULL; alias++) {
-		g_autofree char *f = text_fold(*alias);
-
-		best = MIN(best, edit_distance(item, f));
-	}
+	for (char **name = a->folded; *name != NULL; name++)
+		best = MIN(best, edit_distance(item, *name));
 	return best;
 }
 
@@ -477,21 +470,11 @@ static guint activity_distance(const ConfigActivity *a, const char *item)
 static gboolean activity_named_within(const ConfigActivity *a, const char *item)
 {
 	g_autofree char *padded = g_strconcat(" ", item, " ", NULL);
-	g_autofree char *id = text_fold(a->id);
-	g_autofree char *title = text_fold(a->title);
-	const char *names[] = {id, title};
 
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *needle = g_strconcat(" ", names[i], " ", NULL);
+	for (char **name = a->folded; *name != NULL; name++) {
+		g_autofree char *needle = g_strconcat(" ", *name, " ", NULL);
 
-		if (strlen(names[i]) >= 4 && strstr(padded, needle) != NULL)
-			return TRUE;
-	}
-	for (char **alias = a->aliases; *alias != NULL; alias++) {
-		g_autofree char *f = text_fold(*alias);
-		g_autofree char *needle = g_strconcat(" ", f, " ", NULL);
-
-		if (strlen(f) >= 4 && strstr(padded, needle) != NULL)
+		if (strlen(*name) >= 4 && strstr(padded, needle) != NULL)
 			return TRUE;
 	}
 	return FALSE;

@@ -34,6 +34,7 @@ static void add_activity(Config *cfg, const char *id, const char *title, const c
 	a->location = g_strdup("Rennes");
 	a->aliases = g_strsplit(aliases, "|", -1);
 	a->countries = countries != NULL ? g_strsplit(countries, "|", -1) : g_new0(char *, 1);
+	config_activity_fold_names(a);
 	g_ptr_array_add(cfg->activities, a);
 }
 
@@ -84,6 +85,7 @@ static void free_campus(Config *cfg)
 		g_free(a->location);
 		g_strfreev(a->aliases);
 		g_strfreev(a->countries);
+		g_strfreev(a->folded);
 		g_free(a);
 	}
 	g_ptr_array_unref(cfg->days);
