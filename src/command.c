@@ -29,7 +29,8 @@ void command_outcome_clear(CommandOutcome *outcome)
 
 /* --- template contexts ------------------------------------------------------ */
 
-static JsonObject *attendee_json(const Config *cfg, const Attendee *a, const char *lang)
+static JsonObject *attendee_json(Composer *composer, const Config *cfg, const Attendee *a,
+				 const char *lang)
 {
 	JsonObject *o = export_attendee(cfg, a);
 	JsonArray *days = json_array_new();
@@ -48,7 +49,7 @@ static JsonObject *attendee_json(const Config *cfg, const Attendee *a, const cha
 			config_activity_find(cfg, g_ptr_array_index(a->activities, i));
 
 		if (act != NULL)
-			json_array_add_object_element(acts, export_activity(act, lang));
+			json_array_add_object_element(acts, compose_activity(composer, act, lang));
 	}
 	json_object_set_array_member(o, "activity_details", acts);
 	json_object_set_boolean_member(o, "cancelled", a->status == ATTENDEE_CANCELLED);
@@ -133,11 +134,11 @@ static JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, 
 	const Config *cfg = r->ctx->cfg;
 	g_autoptr(JsonObject) ctx = json_object_new();
 
-	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
+	json_object_set_object_member(ctx, "event", compose_event(r->ctx->composer, lang));
 	json_object_set_string_member(ctx, "sender", r->msg->from_address);
 	json_object_set_string_member(ctx, "their_subject", r->msg->subject);
 	if (a != NULL) {
-		JsonObject *o = attendee_json(cfg, a, lang);
+		JsonObject *o = attendee_json(r->ctx->composer, cfg, a, lang);
 
 		json_object_set_object_member(ctx, "attendee", o);
 		if (!waitlist_json(r, o, a, lang, error))
@@ -617,7 +618,7 @@ static gboolean handle_delegation(Reply *r, GError **error)
 		if (g_strcmp0(a->email, r->msg->from_address) != 0 &&
 		    !notify(r, kind, a, "registered_by", error))
 			return FALSE;
-		entry = attendee_json(r->ctx->cfg, a, r->lang);
+		entry = attendee_json(r->ctx->composer, r->ctx->cfg, a, r->lang);
 		json_object_set_string_member(entry, "change", kind);
 		json_array_add_object_element(people, entry);
 	}

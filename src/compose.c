@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "export.h"
 #include "mime.h"
 #include "template.h"
 #include "text.h"
@@ -20,6 +21,7 @@ G_DEFINE_QUARK(convene-compose-error-quark, compose_error)
 struct _Composer {
 	const Config *cfg;
 	GHashTable *templates; /* "lang/kind" → Template */
+	GHashTable *contexts;  /* "lang" or "lang/activity" → sealed JsonObject */
 };
 
 Composer *compose_new(const Config *cfg)
@@ -30,6 +32,8 @@ Composer *compose_new(const Config *cfg)
 	c->cfg = cfg;
 	c->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     (GDestroyNotify)tmpl_free);
+	c->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)json_object_unref);
 	return c;
 }
 
@@ -38,7 +42,55 @@ void compose_free(Composer *c)
 	if (c == NULL)
 		return;
 	g_hash_table_unref(c->templates);
+	g_hash_table_unref(c->contexts);
 	g_free(c);
+}
+
+/* Returns the cached context under @key, made by @make the first time. */
+static JsonObject *cached_context(Composer *c, char *key, JsonObject *(*make)(Composer *c,
+									       gconstpointer data),
+				  gconstpointer data)
+{
+	JsonObject *o = g_hash_table_lookup(c->contexts, key);
+
+	if (o == NULL) {
+		o = make(c, data);
+		json_object_seal(o);
+		g_hash_table_insert(c->contexts, key, o);
+	} else {
+		g_free(key);
+	}
+	return json_object_ref(o);
+}
+
+static JsonObject *make_event(Composer *c, gconstpointer lang)
+{
+	return export_event(c->cfg, lang);
+}
+
+JsonObject *compose_event(Composer *c, const char *lang)
+{
+	return cached_context(c, g_strdup(lang), make_event, lang);
+}
+
+typedef struct {
+	const ConfigActivity *act;
+	const char *lang;
+} ActivityKey;
+
+static JsonObject *make_activity(Composer *c, gconstpointer data)
+{
+	const ActivityKey *k = data;
+
+	(void)c;
+	return export_activity(k->act, k->lang);
+}
+
+JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char *lang)
+{
+	ActivityKey k = {act, lang};
+
+	return cached_context(c, g_strdup_printf("%s/%s", lang, act->id), make_activity, &k);
 }
 
 gboolean compose_check_templates(const Config *cfg, GError **error)

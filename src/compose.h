@@ -25,6 +25,13 @@ typedef struct _Composer Composer;
 Composer *compose_new(const Config *cfg);
 void compose_free(Composer *c);
 
+/* Returns the template context of the event in @lang (export_event()), or
+ * of activity @act (export_activity()): made once per composer, so once
+ * per configuration, and shared, sealed, by every mail that shows it. The
+ * caller unrefs it and must not change it. */
+JsonObject *compose_event(Composer *c, const char *lang);
+JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char *lang);
+
 /* Loads every kind of template in every configured language. Returns FALSE
  * with @error holding every problem, one per line as "FILE:LINE: ...". */
 gboolean compose_check_templates(const Config *cfg, GError **error);

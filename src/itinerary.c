@@ -90,8 +90,8 @@ gboolean itinerary_attends(const Config *cfg, const Attendee *a, const char *dat
 }
 
 /* The attendee's days, each with their activities and what they wait for. */
-static JsonArray *days_json(const Config *cfg, const Attendee *a, const GPtrArray *mine,
-			    const GPtrArray *waiting, const char *lang)
+static JsonArray *days_json(Composer *composer, const Config *cfg, const Attendee *a,
+			    const GPtrArray *mine, const GPtrArray *waiting, const char *lang)
 {
 	JsonArray *days = json_array_new();
 
@@ -106,13 +106,13 @@ static JsonArray *days_json(const Config *cfg, const Attendee *a, const GPtrArra
 			const ConfigActivity *act = g_ptr_array_index(mine, i);
 
 			if (strcmp(act->day, day->date) == 0)
-				json_array_add_object_element(acts, export_activity(act, lang));
+				json_array_add_object_element(acts, compose_activity(composer, act, lang));
 		}
 		for (guint i = 0; i < waiting->len; i++) {
 			const ConfigActivity *act = g_ptr_array_index(waiting, i);
 
 			if (strcmp(act->day, day->date) == 0)
-				json_array_add_object_element(queue, export_activity(act, lang));
+				json_array_add_object_element(queue, compose_activity(composer, act, lang));
 		}
 		if (json_array_get_length(acts) == 0 && json_array_get_length(queue) == 0 &&
 		    !attendee_list_has(a->days, day->date)) {
@@ -238,7 +238,7 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 
 		if (!g_ptr_array_find(current, act, NULL)) {
 			g_ptr_array_add(withdrawn, (gpointer)act);
-			json_array_add_object_element(gone, export_activity(act, lang));
+			json_array_add_object_element(gone, compose_activity(composer, act, lang));
 		}
 	}
 	if (!coming && withdrawn->len == 0) {
@@ -261,9 +261,9 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 		att.data = ics;
 	}
 
-	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
+	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
 	json_object_set_object_member(ctx, "attendee", attendee_json(a));
-	json_object_set_array_member(ctx, "days", days_json(cfg, a, current, waiting, lang));
+	json_object_set_array_member(ctx, "days", days_json(composer, cfg, a, current, waiting, lang));
 	json_object_set_boolean_member(ctx, "any_withdrawn", withdrawn->len > 0);
 	json_object_set_array_member(ctx, "withdrawn", gone);
 	json_object_set_boolean_member(ctx, "first", state->sent_at == 0);
@@ -309,13 +309,13 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 		const ConfigActivity *act = g_ptr_array_index(mine, i);
 
 		if (strcmp(act->day, date) == 0)
-			json_array_add_object_element(own, export_activity(act, lang));
+			json_array_add_object_element(own, compose_activity(composer, act, lang));
 	}
 	for (guint i = 0; i < waiting->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(waiting, i);
 
 		if (strcmp(act->day, date) == 0)
-			json_array_add_object_element(queue, export_activity(act, lang));
+			json_array_add_object_element(queue, compose_activity(composer, act, lang));
 	}
 	for (guint i = 0; i < cfg->activities->len; i++)
 		g_ptr_array_add(all, g_ptr_array_index(cfg->activities, i));
@@ -325,12 +325,12 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 
 		if (strcmp(act->day, date) == 0 && is_shared(act) &&
 		    !attendee_list_has(a->activities, act->id))
-			json_array_add_object_element(shared, export_activity(act, lang));
+			json_array_add_object_element(shared, compose_activity(composer, act, lang));
 	}
 	set_text(d, "date", date);
 	set_text(d, "label", label);
 	set_text(d, "title", day != NULL ? day->title : NULL);
-	json_object_set_object_member(ctx, "event", export_event(cfg, lang));
+	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
 	json_object_set_object_member(ctx, "attendee", attendee_json(a));
 	json_object_set_object_member(ctx, "day", d);
 	json_object_set_array_member(ctx, "activities", own);

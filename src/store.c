@@ -458,8 +458,9 @@ static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError 
 
 static GVariant *record_new(GVariantBuilder *fields)
 {
-	return g_variant_ref_sink(
-	    g_variant_new("(u@a{sv})", RECORD_VERSION, g_variant_builder_end(fields)));
+	GVariant *parts[] = {g_variant_new_uint32(RECORD_VERSION), g_variant_builder_end(fields)};
+
+	return g_variant_ref_sink(g_variant_new_tuple(parts, G_N_ELEMENTS(parts)));
 }
 
 /* Returns the fields of the record in @val after checking its version and
@@ -613,8 +614,7 @@ static gboolean add_strings(const Where *w, GVariantBuilder *b, const char *name
 			return FALSE;
 		}
 	}
-	g_variant_builder_add(b, "{sv}", name,
-			      g_variant_new_strv((const char *const *)values->pdata, values->len));
+	add_value(b, name, g_variant_new_strv((const char *const *)values->pdata, values->len));
 	return TRUE;
 }
 
@@ -684,10 +684,10 @@ static GVariant *attendee_encode(const Where *w, const Attendee *a, GError **err
 	    !add_string(w, &b, "arrival", a->arrival, error) ||
 	    !add_string(w, &b, "departure", a->departure, error))
 		return NULL;
-	g_variant_builder_add(&b, "{sv}", "status",
+	add_value(&b, "status",
 			      g_variant_new_string(attendee_status_to_string(a->status)));
-	g_variant_builder_add(&b, "{sv}", "registered_at", g_variant_new_int64(a->registered_at));
-	g_variant_builder_add(&b, "{sv}", "updated_at", g_variant_new_int64(a->updated_at));
+	add_value(&b, "registered_at", g_variant_new_int64(a->registered_at));
+	add_value(&b, "updated_at", g_variant_new_int64(a->updated_at));
 	return record_new(&b);
 }
 
@@ -1035,7 +1035,7 @@ gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GErr
 	MDB_val key;
 
 	key_for_string(txn->store, message_id, &hashed, &key);
-	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(when));
+	add_value(&b, "when", g_variant_new_int64(when));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->seen, &key, record, 0, error);
 }
@@ -1068,8 +1068,8 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	*allowed = count < (gint64)limit;
 	if (!*allowed)
 		return TRUE;
-	g_variant_builder_add(&b, "{sv}", "start", g_variant_new_int64(start));
-	g_variant_builder_add(&b, "{sv}", "count", g_variant_new_int64(count + 1));
+	add_value(&b, "start", g_variant_new_int64(start));
+	add_value(&b, "count", g_variant_new_int64(count + 1));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
@@ -1108,9 +1108,9 @@ gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces
 	MDB_val key;
 
 	key_for_string(txn->store, activity, &hashed, &key);
-	g_variant_builder_add(&b, "{sv}", "taken", g_variant_new_int64(p->taken));
-	g_variant_builder_add(&b, "{sv}", "waiting", g_variant_new_int64(p->waiting));
-	g_variant_builder_add(&b, "{sv}", "next", g_variant_new_uint64(p->next));
+	add_value(&b, "taken", g_variant_new_int64(p->taken));
+	add_value(&b, "waiting", g_variant_new_int64(p->waiting));
+	add_value(&b, "next", g_variant_new_uint64(p->next));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->places, &key, record, 0, error);
 }
@@ -1322,8 +1322,8 @@ gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error)
 	    !add_string(&w, &b, "message_id", p->message_id, error) ||
 	    !add_string(&w, &b, "references", p->references, error))
 		return FALSE;
-	g_variant_builder_add(&b, "{sv}", "created_at", g_variant_new_int64(p->created_at));
-	g_variant_builder_add(&b, "{sv}", "expires_at", g_variant_new_int64(p->expires_at));
+	add_value(&b, "created_at", g_variant_new_int64(p->created_at));
+	add_value(&b, "expires_at", g_variant_new_int64(p->expires_at));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->pending, &key, record, 0, error);
 }
@@ -1401,7 +1401,7 @@ static gboolean meta_set_next_id(StoreTxn *txn, guint64 next, GError **error)
 	g_autoptr(GVariant) record = NULL;
 	MDB_val key = {strlen(META_OUTBOX_NEXT_ID), META_OUTBOX_NEXT_ID};
 
-	g_variant_builder_add(&b, "{sv}", "value", g_variant_new_uint64(next));
+	add_value(&b, "value", g_variant_new_uint64(next));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
@@ -1612,8 +1612,8 @@ gboolean store_mark_put(StoreTxn *txn, const char *key, const StoreMark *m, GErr
 	key_for_string(txn->store, key, &hashed, &k);
 	if (!add_string(&w, &b, "what", m->what != NULL ? m->what : "", error))
 		return FALSE;
-	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(m->when));
-	g_variant_builder_add(&b, "{sv}", "value", g_variant_new_uint64(m->value));
+	add_value(&b, "when", g_variant_new_int64(m->when));
+	add_value(&b, "value", g_variant_new_uint64(m->value));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->marks, &k, record, 0, error);
 }
@@ -1718,8 +1718,8 @@ gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
 	    !add_strings(&w, &b, "before", e->before, error) ||
 	    !add_strings(&w, &b, "after", e->after, error))
 		return FALSE;
-	g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(last + 1));
-	g_variant_builder_add(&b, "{sv}", "when", g_variant_new_int64(e->when));
+	add_value(&b, "seq", g_variant_new_uint64(last + 1));
+	add_value(&b, "when", g_variant_new_int64(e->when));
 	record = record_new(&b);
 	if (!txn_put(txn, &txn->store->journal, &key, record, MDB_NOOVERWRITE, error))
 		return FALSE;
@@ -1840,8 +1840,8 @@ gboolean store_itinerary_put(StoreTxn *txn, const char *email, const StoreItiner
 	key_for_string(txn->store, email, &hashed, &key);
 	if (!add_strings(&w, &b, "activities", it->activities, error))
 		return FALSE;
-	g_variant_builder_add(&b, "{sv}", "sequence", g_variant_new_uint64(it->sequence));
-	g_variant_builder_add(&b, "{sv}", "sent_at", g_variant_new_int64(it->sent_at));
+	add_value(&b, "sequence", g_variant_new_uint64(it->sequence));
+	add_value(&b, "sent_at", g_variant_new_int64(it->sent_at));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->itineraries, &key, record, 0, error);
 }
@@ -1862,7 +1862,7 @@ gboolean store_due_add(StoreTxn *txn, const char *email, gint64 when, GError **e
 		return TRUE;
 	if (!add_string(&w, &b, "email", email, error))
 		return FALSE;
-	g_variant_builder_add(&b, "{sv}", "since", g_variant_new_int64(when));
+	add_value(&b, "since", g_variant_new_int64(when));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->due, &key, record, 0, error);
 }
