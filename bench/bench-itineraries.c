@@ -52,7 +52,7 @@ static gboolean add_batch(StoreTxn *txn, gpointer data, GError **error)
 		a->arrival = g_strdup("Sunday 14 September, evening");
 		a->registered_at = a->updated_at = b->now;
 		if (!store_attendee_put(txn, a, error) ||
-		    !journal_note_change(txn, a, b->now, error))
+		    !journal_note_change(txn, NULL, a, b->now, error))
 			return FALSE;
 	}
 	return TRUE;

@@ -463,7 +463,7 @@ static gboolean commit_registration(Reply *r, const Attendee *before, Attendee *
 		    !attendee_list_has(before->waitlist, g_ptr_array_index(a->waitlist, i)))
 			*waiting = TRUE;
 	if (!store_attendee_put(r->txn, a, error) ||
-	    !journal_note_change(r->txn, a, r->ctx->now, error))
+	    !journal_note_change(r->txn, before, a, r->ctx->now, error))
 		return FALSE;
 	r->outcome->people++;
 	return notify_promoted(r, promoted, error);

@@ -80,18 +80,13 @@ static void describe(StoreJournalEntry *e, const Attendee *before, const Attende
 	}
 }
 
-gboolean journal_note_change(StoreTxn *txn, const Attendee *a, gint64 now, GError **error)
+gboolean journal_note_change(StoreTxn *txn, const Attendee *before, const Attendee *a, gint64 now,
+			     GError **error)
 {
-	g_autoptr(Attendee) before = NULL;
 	g_autoptr(StoreJournalEntry) e = NULL;
 	g_autoptr(StoreMark) first = NULL;
 	GError *local = NULL;
 
-	before = store_noted_get(txn, a->email, &local);
-	if (local != NULL) {
-		g_propagate_error(error, local);
-		return FALSE;
-	}
 	e = store_journal_entry_new();
 	e->when = now;
 	e->email = g_strdup(a->email);
@@ -107,13 +102,12 @@ gboolean journal_note_change(StoreTxn *txn, const Attendee *a, gint64 now, GErro
 		e->action = g_strdup("updated");
 		describe(e, before, a);
 		if (e->fields->len == 0)
-			return store_noted_put(txn, a, error);
+			return TRUE;
 	} else {
 		/* Pending, or cancelled again: nobody's plans change. */
-		return store_noted_put(txn, a, error);
+		return TRUE;
 	}
-	if (!store_journal_add(txn, e, error) || !store_noted_put(txn, a, error) ||
-	    !store_due_add(txn, a->email, now, error))
+	if (!store_journal_add(txn, e, error) || !store_due_add(txn, a->email, now, error))
 		return FALSE;
 	if (strcmp(e->action, "registered") != 0)
 		return TRUE;

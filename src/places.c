@@ -35,7 +35,7 @@ static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, StorePla
 {
 	while (p->waiting > 0 && (act->capacity == 0 || p->taken < act->capacity)) {
 		g_autofree char *email = NULL;
-		g_autoptr(Attendee) next = NULL;
+		g_autoptr(Attendee) next = NULL, was = NULL;
 		GError *e = NULL;
 
 		if (!store_waiting_pop(txn, act->id, p, &email, error))
@@ -51,11 +51,12 @@ static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, StorePla
 		if (next == NULL || next->status != ATTENDEE_CONFIRMED ||
 		    !attendee_list_has(next->waitlist, act->id))
 			continue;
+		was = attendee_copy(next);
 		list_remove(next->waitlist, act->id);
 		add_once(next->activities, act->id);
 		next->updated_at = now;
 		if (!store_attendee_put(txn, next, error) ||
-		    !journal_note_change(txn, next, now, error))
+		    !journal_note_change(txn, was, next, now, error))
 			return FALSE;
 		p->taken++;
 		add_once(promoted, email);

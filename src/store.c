@@ -37,7 +37,7 @@ struct _Store {
 	char *dir;
 	Table attendees, seen, outbox, meta, rate, places, pending;
 	Table waiting, waiting_at; /* waiting lists: by arrival, and by person */
-	Table marks, journal, noted, itineraries, due; /* the scheduler's */
+	Table marks, journal, itineraries, due; /* the scheduler's */
 	Table messages; /* each outbox row's message, raw, under the row's id */
 	Table drafts;   /* or its draft (compose.c's), likewise */
 	size_t max_key;
@@ -213,7 +213,7 @@ Store *store_open(const char *dir, GError **error)
 	Table *tables[] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
 			   &store->rate,      &store->places, &store->pending,
 			   &store->waiting,   &store->waiting_at,
-			   &store->marks,     &store->journal, &store->noted,
+			   &store->marks,     &store->journal,
 			   &store->itineraries, &store->due,
 			   &store->messages,  &store->drafts};
 	MDB_txn *txn = NULL;
@@ -242,7 +242,6 @@ Store *store_open(const char *dir, GError **error)
 	store->marks.name = "marks";
 	store->journal.name = "journal";
 	store->journal.numeric = TRUE;
-	store->noted.name = "noted";
 	store->itineraries.name = "itineraries";
 	store->due.name = "due";
 	store->messages.name = "outbox_messages";
@@ -1764,32 +1763,6 @@ gboolean store_journal_foreach(StoreTxn *txn, guint64 after, StoreJournalFunc fn
 		return TRUE;
 	key_for_id(after + 1, &be, &from);
 	return table_foreach_from(txn, &txn->store->journal, &from, journal_visit, &v, error);
-}
-
-Attendee *store_noted_get(StoreTxn *txn, const char *email, GError **error)
-{
-	g_autofree char *hashed = NULL;
-	MDB_val key, val;
-	gboolean found;
-
-	key_for_string(txn->store, email, &hashed, &key);
-	if (!txn_get(txn, &txn->store->noted, &key, &val, &found, error) || !found)
-		return NULL;
-	return attendee_decode(&(Where){txn->store, &txn->store->noted, &key}, &val, error);
-}
-
-gboolean store_noted_put(StoreTxn *txn, const Attendee *a, GError **error)
-{
-	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
-	MDB_val key;
-
-	g_return_val_if_fail(a->email != NULL, FALSE);
-	key_for_string(txn->store, a->email, &hashed, &key);
-	record = attendee_encode(&(Where){txn->store, &txn->store->noted, &key}, a, error);
-	if (record == NULL)
-		return FALSE;
-	return txn_put(txn, &txn->store->noted, &key, record, 0, error);
 }
 
 StoreItinerary *store_itinerary_new(void)

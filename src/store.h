@@ -209,11 +209,6 @@ gboolean store_journal_foreach(StoreTxn *txn, guint64 after, StoreJournalFunc fn
 /* Sets *@last to the seq of the newest entry, 0 when the journal is empty. */
 gboolean store_journal_last(StoreTxn *txn, guint64 *last, GError **error);
 
-/* The registration as the journal last noted it, to tell what a later
- * change changed: same contract as store_attendee_get() and _put(). */
-Attendee *store_noted_get(StoreTxn *txn, const char *email, GError **error);
-gboolean store_noted_put(StoreTxn *txn, const Attendee *a, GError **error);
-
 /* What an attendee's calendar was last told. */
 typedef struct {
 	guint sequence;        /* SEQUENCE of the last calendar sent; 0 = none yet */

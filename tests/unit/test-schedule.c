@@ -199,9 +199,15 @@ typedef struct {
 static gboolean put_one(StoreTxn *txn, gpointer data, GError **error)
 {
 	Put *p = data;
+	GError *e = NULL;
+	g_autoptr(Attendee) before = store_attendee_get(txn, p->a->email, &e);
 
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
 	return store_attendee_put(txn, p->a, error) &&
-	       journal_note_change(txn, p->a, p->now, error);
+	       journal_note_change(txn, before, p->a, p->now, error);
 }
 
 static void put(Fixture *f, const Attendee *a, const char *iso)
