@@ -50,6 +50,10 @@ struct _StoreTxn {
 	MDB_txn *txn;
 	gboolean write;
 	gboolean map_full; /* a put hit MDB_MAP_FULL: store_write grows and reruns */
+	/* The outbox's next id, read once and written once per transaction
+	 * however many rows it adds. */
+	guint64 next_id;
+	gboolean next_id_read, next_id_changed;
 };
 
 /* Which record an encode or decode is about, for error messages. */
@@ -345,6 +349,10 @@ gboolean store_backup(Store *store, const char *path, GError **error)
 	return TRUE;
 }
 
+/* Writes what the transaction kept to write once at its end (the outbox's
+ * next id); store_write() calls it before committing. */
+static gboolean meta_flush(StoreTxn *txn, GError **error);
+
 gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError **error)
 {
 	gboolean ok = FALSE;
@@ -358,7 +366,7 @@ gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError
 		if (!txn_begin(store, 0, &txn.txn, error))
 			goto out;
 		store->busy = TRUE;
-		done = fn(&txn, user_data, &local);
+		done = fn(&txn, user_data, &local) && meta_flush(&txn, &local);
 		if (done && !txn.map_full)
 			rc = mdb_txn_commit(txn.txn);
 		else
@@ -819,6 +827,12 @@ static GVariant *outbox_encode(const Where *w, const OutboxRow *row, guint64 id,
 	return record_new(&b);
 }
 
+static void values_clear(GVariant **values, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		g_clear_pointer(&values[i], g_variant_unref);
+}
+
 /* The fields of an outbox record. */
 enum {
 	OF_ID,
@@ -1063,9 +1077,18 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	if (!txn_get(txn, &txn->store->rate, &key, &val, &found, error))
 		return FALSE;
 	if (found) {
+		static const FieldSpec spec[] = {{"start", "x", TRUE}, {"count", "x", TRUE}};
+		GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
+		gboolean ok;
+
 		fields = record_open(&w, &val, error);
-		if (fields == NULL || !field_int64(&w, fields, "start", &start, error) ||
-		    !field_int64(&w, fields, "count", &count, error))
+		ok = fields != NULL && fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error);
+		if (ok) {
+			start = g_variant_get_int64(v[0]);
+			count = g_variant_get_int64(v[1]);
+		}
+		values_clear(v, G_N_ELEMENTS(spec));
+		if (!ok)
 			return FALSE;
 	}
 	/* A fixed window of one hour from the first answer in it. */
@@ -1084,12 +1107,13 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 
 gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
 {
+	static const FieldSpec spec[] = {
+	    {"taken", "x", TRUE}, {"waiting", "x", TRUE}, {"next", "t", TRUE}};
+	GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
 	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) fields = NULL;
-	gint64 taken = 0, waiting = 0;
-	guint64 next = 0;
 	MDB_val key, val;
-	gboolean found;
+	gboolean found, ok;
 	Where w = {txn->store, &txn->store->places, &key};
 
 	*p = (StorePlaces){0, 0, 0};
@@ -1099,12 +1123,12 @@ gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, G
 	if (!found)
 		return TRUE;
 	fields = record_open(&w, &val, error);
-	if (fields == NULL || !field_int64(&w, fields, "taken", &taken, error) ||
-	    !field_int64(&w, fields, "waiting", &waiting, error) ||
-	    !field_uint64(&w, fields, "next", &next, error))
-		return FALSE;
-	*p = (StorePlaces){(guint)taken, (guint)waiting, next};
-	return TRUE;
+	ok = fields != NULL && fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error);
+	if (ok)
+		*p = (StorePlaces){(guint)g_variant_get_int64(v[0]), (guint)g_variant_get_int64(v[1]),
+				   g_variant_get_uint64(v[2])};
+	values_clear(v, G_N_ELEMENTS(spec));
+	return ok;
 }
 
 gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces *p,
@@ -1393,27 +1417,41 @@ static gboolean meta_next_id(StoreTxn *txn, guint64 *next, GError **error)
 	gboolean found;
 	Where w = {txn->store, &txn->store->meta, &key};
 
-	if (!txn_get(txn, &txn->store->meta, &key, &val, &found, error))
-		return FALSE;
-	if (!found) {
-		*next = 1;
+	if (txn->next_id_read) {
+		*next = txn->next_id;
 		return TRUE;
 	}
-	fields = record_open(&w, &val, error);
-	return fields != NULL && field_uint64(&w, fields, "value", next, error);
+	if (!txn_get(txn, &txn->store->meta, &key, &val, &found, error))
+		return FALSE;
+	*next = 1;
+	if (found) {
+		fields = record_open(&w, &val, error);
+		if (fields == NULL || !field_uint64(&w, fields, "value", next, error))
+			return FALSE;
+	}
+	txn->next_id = *next;
+	txn->next_id_read = TRUE;
+	return TRUE;
 }
 
-static gboolean meta_set_next_id(StoreTxn *txn, guint64 next, GError **error)
+static void meta_set_next_id(StoreTxn *txn, guint64 next)
+{
+	txn->next_id = next;
+	txn->next_id_changed = TRUE;
+}
+
+static gboolean meta_flush(StoreTxn *txn, GError **error)
 {
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autoptr(GVariant) record = NULL;
 	MDB_val key = {strlen(META_OUTBOX_NEXT_ID), META_OUTBOX_NEXT_ID};
 
-	add_value(&b, "value", g_variant_new_uint64(next));
+	if (!txn->next_id_changed)
+		return TRUE;
+	add_value(&b, "value", g_variant_new_uint64(txn->next_id));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
-
 
 /* A row's message (or draft) lives apart from its record, raw: the record
  * is rewritten at every step of sending (claimed, sent, retried) while the
@@ -1478,9 +1516,9 @@ gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error)
 
 	/* MDB_NOOVERWRITE: an existing row under a fresh id means the counter
 	 * went wrong, and overwriting would lose a message. */
-	if (!meta_next_id(txn, &id, error) || !outbox_write(txn, row, id, MDB_NOOVERWRITE, error) ||
-	    !meta_set_next_id(txn, id + 1, error))
+	if (!meta_next_id(txn, &id, error) || !outbox_write(txn, row, id, MDB_NOOVERWRITE, error))
 		return FALSE;
+	meta_set_next_id(txn, id + 1);
 	row->id = id;
 	return TRUE;
 }
@@ -1588,6 +1626,9 @@ void store_mark_free(StoreMark *m)
 
 StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error)
 {
+	static const FieldSpec spec[] = {
+	    {"when", "x", TRUE}, {"value", "t", TRUE}, {"what", "s", TRUE}};
+	GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
 	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) fields = NULL;
 	g_autoptr(StoreMark) m = NULL;
@@ -1601,11 +1642,13 @@ StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error)
 	fields = record_open(&w, &val, error);
 	if (fields == NULL)
 		return NULL;
-	m = g_new0(StoreMark, 1);
-	if (!field_int64(&w, fields, "when", &m->when, error) ||
-	    !field_uint64(&w, fields, "value", &m->value, error) ||
-	    !field_string(&w, fields, "what", TRUE, &m->what, error))
-		return NULL;
+	if (fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error)) {
+		m = g_new0(StoreMark, 1);
+		m->when = g_variant_get_int64(v[0]);
+		m->value = g_variant_get_uint64(v[1]);
+		m->what = g_variant_dup_string(v[2], NULL);
+	}
+	values_clear(v, G_N_ELEMENTS(spec));
 	return g_steal_pointer(&m);
 }
 

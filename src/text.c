@@ -5,6 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* TRUE when @s is printable ASCII with single spaces between words only:
+ * what text_clean_line() would give back unchanged, as most values are. */
+static gboolean clean_ascii(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20 || (guchar)*p >= 0x7f)
+			return FALSE;
+		if (*p == ' ' && (p == s || p[1] == '\0' || p[1] == ' '))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 char *text_clean_line(const char *s)
 {
 	g_autofree char *valid = NULL;
@@ -13,6 +26,8 @@ char *text_clean_line(const char *s)
 
 	if (s == NULL)
 		return g_strdup("");
+	if (clean_ascii(s))
+		return g_strdup(s);
 	valid = g_utf8_make_valid(s, -1);
 	out = g_string_sized_new(strlen(valid));
 	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "text.h"
 
 static Config *campus;
 
@@ -382,6 +383,28 @@ static void test_countries(void)
 	}
 }
 
+/* Values are cleaned to one line whether plain ASCII (the quick way) or not. */
+static void test_clean_line(void)
+{
+	static const char *const cases[][2] = {
+	    {"Ana Popescu", "Ana Popescu"},
+	    {"Ana  Popescu", "Ana Popescu"},
+	    {" Ana", "Ana"},
+	    {"Ana ", "Ana"},
+	    {"Ana\tPopescu", "Ana Popescu"},
+	    {"Ana\r\nBcc: x@example.org", "Ana Bcc: x@example.org"},
+	    {"\xc8\x98tefan\xe2\x80\xa8Ionescu", "\xc8\x98tefan Ionescu"},
+	    {"bad \xff byte", "bad \xef\xbf\xbd byte"},
+	    {"", ""},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *clean = text_clean_line(cases[i][0]);
+
+		g_assert_cmpstr(clean, ==, cases[i][1]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int status;
@@ -405,6 +428,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/request/delegation-blocks", test_delegation_blocks);
 	g_test_add_func("/request/plus-detail", test_plus_detail);
 	g_test_add_func("/request/countries", test_countries);
+	g_test_add_func("/request/clean-line", test_clean_line);
 	status = g_test_run();
 	free_campus(campus);
 	return status;
