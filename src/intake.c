@@ -20,6 +20,7 @@ typedef struct {
 	Message *msg;
 	Request *req;          /* parsed beforehand, or NULL */
 	CommandOutcome outcome;
+	gboolean committed;    /* its effects are durable: it may leave new/ */
 } Item;
 
 typedef struct {
@@ -31,8 +32,8 @@ typedef struct {
 /* How many batches the reader may have parsed ahead of the commits. */
 #define INTAKE_AHEAD 2
 
-/* What the reader thread hands over: a batch read, or the end (n == 0
- * and last). */
+/* A batch the reader thread hands over (the last has last set), and the
+ * commit hands back to be settled. */
 typedef struct {
 	Item items[INTAKE_BATCH];
 	guint n;
@@ -44,7 +45,8 @@ typedef struct {
 	GPtrArray *names;
 	GAsyncQueue *ready;    /* Chunk *, in order */
 	GAsyncQueue *room;     /* one token per batch the reader may read ahead */
-	IntakeStats stats;     /* the reader's counts: read, quarantined, deferred */
+	GAsyncQueue *spent;    /* Chunk *, committed, for the reader to settle */
+	IntakeStats stats;     /* the reader's counts: all but deferred commits */
 } Reader;
 
 static void item_clear(Item *item)
@@ -140,7 +142,7 @@ static void commit_items(const CommandContext *ctx, Store *store, Item *items, g
 		return;
 	if (store_write(store, apply_batch, &batch, &error)) {
 		for (guint i = 0; i < n; i++)
-			settle_item(ctx->cfg, &items[i], stats);
+			items[i].committed = TRUE;
 		return;
 	}
 	if (n == 1) {
@@ -153,17 +155,36 @@ static void commit_items(const CommandContext *ctx, Store *store, Item *items, g
 		commit_items(ctx, store, &items[i], 1, stats);
 }
 
+/* Moves the committed items of @c to cur/, tells their outcome, and frees
+ * the batch: in the reader's thread, which allocated it. */
+static void settle_chunk(Reader *rd, Chunk *c)
+{
+	for (guint k = 0; k < c->n; k++) {
+		if (c->items[k].committed)
+			settle_item(rd->cfg, &c->items[k], &rd->stats);
+		item_clear(&c->items[k]);
+	}
+	g_free(c);
+}
+
 /* The reader thread: parses the names in order, a batch at a time, at most
- * INTAKE_AHEAD batches ahead of the commits. */
+ * INTAKE_AHEAD batches ahead of the commits, and settles each batch once
+ * committed (the renames, the log lines and the frees off the committing
+ * thread). */
 static gpointer reader_main(gpointer data)
 {
 	Reader *rd = data;
-	guint i = 0;
+	guint i = 0, out = 0;
+	Chunk *spent;
 
 	for (;;) {
 		Chunk *c = g_new0(Chunk, 1);
 		gsize text = 0;
 
+		while ((spent = g_async_queue_try_pop(rd->spent)) != NULL) {
+			settle_chunk(rd, spent);
+			out--;
+		}
 		g_async_queue_pop(rd->room);
 		while (i < rd->names->len && c->n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
 			if (read_item(rd->cfg, g_ptr_array_index(rd->names, i), &c->items[c->n],
@@ -173,9 +194,13 @@ static gpointer reader_main(gpointer data)
 		}
 		c->last = i >= rd->names->len;
 		g_async_queue_push(rd->ready, c);
+		out++;
 		if (c->last)
-			return NULL;
+			break;
 	}
+	for (; out > 0; out--)
+		settle_chunk(rd, g_async_queue_pop(rd->spent));
+	return NULL;
 }
 
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
@@ -184,7 +209,7 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 	CommandContext ctx = {cfg, composer, now, secret};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
-	Reader rd = {cfg, NULL, NULL, NULL, {0}};
+	Reader rd = {cfg, NULL, NULL, NULL, NULL, {0}};
 	GThread *reader;
 	gboolean last = FALSE;
 
@@ -198,6 +223,7 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 	rd.names = names;
 	rd.ready = g_async_queue_new();
 	rd.room = g_async_queue_new();
+	rd.spent = g_async_queue_new();
 	for (guint k = 0; k < INTAKE_AHEAD; k++)
 		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
 	reader = g_thread_new("intake-reader", reader_main, &rd);
@@ -206,15 +232,17 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 
 		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
 		commit_items(&ctx, store, c->items, c->n, stats);
-		for (guint k = 0; k < c->n; k++)
-			item_clear(&c->items[k]);
 		last = c->last;
-		g_free(c);
+		g_async_queue_push(rd.spent, c);
 	}
 	g_thread_join(reader);
 	g_async_queue_unref(rd.ready);
 	g_async_queue_unref(rd.room);
+	g_async_queue_unref(rd.spent);
 	stats->messages += rd.stats.messages;
+	stats->answered += rd.stats.answered;
+	stats->duplicates += rd.stats.duplicates;
+	stats->robots += rd.stats.robots;
 	stats->quarantined += rd.stats.quarantined;
 	stats->deferred += rd.stats.deferred;
 	if (!maildir_sync(cfg->intake_dir, &sync_error))
