@@ -54,6 +54,11 @@ struct _StoreTxn {
 	 * however many rows it adds. */
 	guint64 next_id;
 	gboolean next_id_read, next_id_changed;
+	/* Places read or written in this transaction, activity id → StorePlaces,
+	 * written once at its end: a batch of registrations takes places in
+	 * the same few activities hundreds of times. NULL until used. */
+	GHashTable *places;
+	gboolean places_changed;
 };
 
 /* Which record an encode or decode is about, for error messages. */
@@ -349,8 +354,8 @@ gboolean store_backup(Store *store, const char *path, GError **error)
 	return TRUE;
 }
 
-/* Writes what the transaction kept to write once at its end (the outbox's
- * next id); store_write() calls it before committing. */
+/* Writes what the transaction kept to write once at its end (places, the
+ * outbox's next id); store_write() calls it before committing. */
 static gboolean meta_flush(StoreTxn *txn, GError **error);
 
 gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError **error)
@@ -367,6 +372,7 @@ gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError
 			goto out;
 		store->busy = TRUE;
 		done = fn(&txn, user_data, &local) && meta_flush(&txn, &local);
+		g_clear_pointer(&txn.places, g_hash_table_unref);
 		if (done && !txn.map_full)
 			rc = mdb_txn_commit(txn.txn);
 		else
@@ -1105,7 +1111,8 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
-gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
+/* Reads @activity's places from the table. */
+static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
 {
 	static const FieldSpec spec[] = {
 	    {"taken", "x", TRUE}, {"waiting", "x", TRUE}, {"next", "t", TRUE}};
@@ -1131,8 +1138,8 @@ gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, G
 	return ok;
 }
 
-gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces *p,
-			  GError **error)
+static gboolean places_write(StoreTxn *txn, const char *activity, const StorePlaces *p,
+			     GError **error)
 {
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autofree char *hashed = NULL;
@@ -1145,6 +1152,52 @@ gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces
 	add_value(&b, "next", g_variant_new_uint64(p->next));
 	record = record_new(&b);
 	return txn_put(txn, &txn->store->places, &key, record, 0, error);
+}
+
+gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
+{
+	StorePlaces *cached;
+
+	if (txn->places != NULL && (cached = g_hash_table_lookup(txn->places, activity)) != NULL) {
+		*p = *cached;
+		return TRUE;
+	}
+	if (!places_read(txn, activity, p, error))
+		return FALSE;
+	/* Only a write transaction keeps them: it alone writes them back. */
+	if (txn->write) {
+		if (txn->places == NULL)
+			txn->places = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_hash_table_insert(txn->places, g_strdup(activity), g_memdup2(p, sizeof *p));
+	}
+	return TRUE;
+}
+
+gboolean store_places_put(StoreTxn *txn, const char *activity, const StorePlaces *p,
+			  GError **error)
+{
+	if (!txn->write)
+		return places_write(txn, activity, p, error); /* refused there, with its error */
+	if (txn->places == NULL)
+		txn->places = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_insert(txn->places, g_strdup(activity), g_memdup2(p, sizeof *p));
+	txn->places_changed = TRUE;
+	return TRUE;
+}
+
+/* Writes the places this transaction kept (store_write() calls it). */
+static gboolean places_flush(StoreTxn *txn, GError **error)
+{
+	GHashTableIter iter;
+	gpointer activity, p;
+
+	if (!txn->places_changed)
+		return TRUE;
+	g_hash_table_iter_init(&iter, txn->places);
+	while (g_hash_table_iter_next(&iter, &activity, &p))
+		if (!places_write(txn, activity, p, error))
+			return FALSE;
+	return TRUE;
 }
 
 /* "ACTIVITY\n" then the arrival number in 16 hex digits, so that LMDB's
@@ -1446,6 +1499,8 @@ static gboolean meta_flush(StoreTxn *txn, GError **error)
 	g_autoptr(GVariant) record = NULL;
 	MDB_val key = {strlen(META_OUTBOX_NEXT_ID), META_OUTBOX_NEXT_ID};
 
+	if (!places_flush(txn, error))
+		return FALSE;
 	if (!txn->next_id_changed)
 		return TRUE;
 	add_value(&b, "value", g_variant_new_uint64(txn->next_id));
