@@ -90,15 +90,18 @@ static void run_work(Daemon *d)
 	ScheduleStats sched = {0};
 	guint64 seq;
 	gint64 now = clock_now_unix();
+	gint64 started, took;
 
 	g_mutex_lock(&d->lock);
 	seq = d->requested;
 	g_mutex_unlock(&d->lock);
 
+	started = g_get_monotonic_time();
 	if (!intake_run(d->cfg, d->store, d->composer, d->secret, now, &in, &error)) {
 		log_event(LOG_ERR, "intake-failed", "reason", error->message, NULL);
 		g_clear_error(&error);
 	}
+	took = g_get_monotonic_time() - started;
 	if (!schedule_run(d->cfg, d->store, d->composer, clock_now_unix(), &sched, &error)) {
 		log_event(LOG_ERR, "schedule-failed", "reason", error->message, NULL);
 		g_clear_error(&error);
@@ -107,9 +110,10 @@ static void run_work(Daemon *d)
 		g_autofree char *n = g_strdup_printf("%u", in.messages);
 		g_autofree char *answered = g_strdup_printf("%u", in.answered);
 		g_autofree char *deferred = g_strdup_printf("%u", in.deferred);
+		g_autofree char *seconds = g_strdup_printf("%.3f", (double)took / G_USEC_PER_SEC);
 
 		log_event(LOG_INFO, "batch", "messages", n, "answered", answered, "deferred",
-			  deferred, NULL);
+			  deferred, "seconds", seconds, NULL);
 	}
 	g_mutex_lock(&d->lock);
 	d->completed = MAX(d->completed, seq);

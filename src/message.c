@@ -537,7 +537,13 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 		}
 	}
 	if (addr != NULL) {
-		const char *spec = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(addr));
+		InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(addr);
+		const char *spec = internet_address_mailbox_get_addr(mb);
+
+		/* An internationalised domain is given in its ASCII (IDNA) form;
+		 * the conversion is skipped for the usual address, ASCII already. */
+		if (!g_str_is_ascii(spec))
+			spec = internet_address_mailbox_get_idn_addr(mb);
 
 		msg->from_address = text_clean_address(spec);
 		msg->from_name = text_clean_line(internet_address_get_name(addr));
