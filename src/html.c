@@ -56,10 +56,19 @@ static void start_line(Walk *w)
 	w->at_start = FALSE;
 }
 
+/* g_unichar_isspace(), without its table for ASCII. */
+static gboolean is_space(gunichar c)
+{
+	if (c < 0x80)
+		return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+	return g_unichar_isspace(c);
+}
+
 static void add_text(Walk *w, const char *text)
 {
 	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
+		/* ASCII, most of the text, without decoding it as UTF-8. */
+		gunichar c = (guchar)*p < 0x80 ? (gunichar)*p : g_utf8_get_char(p);
 
 		if (w->pre && c == '\n') {
 			line_break(w);
@@ -68,7 +77,7 @@ static void add_text(Walk *w, const char *text)
 		/* No-break spaces are spaces to a reader, and to our parser. */
 		if (c == 0xA0 || c == 0x202F)
 			c = ' ';
-		if (!w->pre && g_unichar_isspace(c)) {
+		if (!w->pre && is_space(c)) {
 			w->space = TRUE;
 			continue;
 		}
@@ -76,7 +85,10 @@ static void add_text(Walk *w, const char *text)
 			g_string_append_c(w->out, ' ');
 		w->space = FALSE;
 		start_line(w);
-		g_string_append_unichar(w->out, c);
+		if (c < 0x80)
+			g_string_append_c(w->out, (char)c);
+		else
+			g_string_append_unichar(w->out, c);
 	}
 }
 

@@ -104,10 +104,21 @@ char *text_day_label(const char *ymd, const char *lang)
 
 char *text_fold(const char *s)
 {
-	g_autofree char *valid = g_utf8_make_valid(s != NULL ? s : "", -1);
-	g_autofree char *ascii = g_str_to_ascii(valid, "C");
-	GString *out = g_string_sized_new(strlen(ascii));
+	g_autofree char *valid = NULL, *transliterated = NULL;
+	const char *ascii;
+	GString *out;
 	gboolean space = FALSE;
+
+	if (s == NULL)
+		s = "";
+	/* Most of what is folded is ASCII already: nothing to transliterate. */
+	if (g_str_is_ascii(s)) {
+		ascii = s;
+	} else {
+		valid = g_utf8_make_valid(s, -1);
+		ascii = transliterated = g_str_to_ascii(valid, "C");
+	}
+	out = g_string_sized_new(strlen(ascii));
 
 	for (const char *p = ascii; *p != '\0'; p++) {
 		if (!g_ascii_isalnum(*p)) {
