@@ -73,7 +73,7 @@ static JsonArray *problems_json(const Config *cfg, const GPtrArray *list, const 
 	return arr;
 }
 
-static JsonArray *form_json(const char *lang)
+static JsonArray *form_json(gconstpointer lang)
 {
 	JsonArray *arr = json_array_new();
 
@@ -149,7 +149,12 @@ static JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, 
 	/* A section over a list repeats; a heading above it wants a flag. */
 	json_object_set_boolean_member(ctx, "has_notes", r->req->notes->len > 0);
 	json_object_set_boolean_member(ctx, "has_problems", r->req->problems->len > 0);
-	json_object_set_array_member(ctx, "form", form_json(lang));
+	{
+		g_autofree char *key = g_strconcat("form/", lang, NULL);
+
+		json_object_set_array_member(ctx, "form",
+					     compose_list(r->ctx->composer, key, form_json, lang));
+	}
 	return g_steal_pointer(&ctx);
 }
 

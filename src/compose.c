@@ -22,6 +22,7 @@ struct _Composer {
 	const Config *cfg;
 	GHashTable *templates; /* "lang/kind" → Template */
 	GHashTable *contexts;  /* "lang" or "lang/activity" → sealed JsonObject */
+	GHashTable *lists;     /* the callers' keys → sealed JsonArray */
 };
 
 Composer *compose_new(const Config *cfg)
@@ -34,6 +35,8 @@ Composer *compose_new(const Config *cfg)
 					     (GDestroyNotify)tmpl_free);
 	c->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)json_object_unref);
+	c->lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)json_array_unref);
 	return c;
 }
 
@@ -43,6 +46,7 @@ void compose_free(Composer *c)
 		return;
 	g_hash_table_unref(c->templates);
 	g_hash_table_unref(c->contexts);
+	g_hash_table_unref(c->lists);
 	g_free(c);
 }
 
@@ -91,6 +95,19 @@ JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char 
 	ActivityKey k = {act, lang};
 
 	return cached_context(c, g_strdup_printf("%s/%s", lang, act->id), make_activity, &k);
+}
+
+JsonArray *compose_list(Composer *c, const char *key, JsonArray *(*make)(gconstpointer data),
+			gconstpointer data)
+{
+	JsonArray *a = g_hash_table_lookup(c->lists, key);
+
+	if (a == NULL) {
+		a = make(data);
+		json_array_seal(a);
+		g_hash_table_insert(c->lists, g_strdup(key), a);
+	}
+	return json_array_ref(a);
 }
 
 gboolean compose_check_templates(const Config *cfg, GError **error)
@@ -280,9 +297,24 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 				      att->method != NULL ? att->method : "",
 				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1));
 	}
-	draft = g_variant_ref_sink(g_variant_new(
-	    DRAFT_TYPE, DRAFT_VERSION, mail->lang, clean_subject, body, markup != NULL ? markup : "",
-	    to_name, in_reply_to, references, mail->auto_replied, now, &attachments));
+	{
+		/* The value API: g_variant_new() parses its format string anew. */
+		GVariant *parts[] = {
+		    g_variant_new_uint32(DRAFT_VERSION),
+		    g_variant_new_string(mail->lang),
+		    g_variant_new_string(clean_subject),
+		    g_variant_new_string(body),
+		    g_variant_new_string(markup != NULL ? markup : ""),
+		    g_variant_new_string(to_name),
+		    g_variant_new_string(in_reply_to),
+		    g_variant_new_string(references),
+		    g_variant_new_boolean(mail->auto_replied),
+		    g_variant_new_int64(now),
+		    g_variant_builder_end(&attachments),
+		};
+
+		draft = g_variant_ref_sink(g_variant_new_tuple(parts, G_N_ELEMENTS(parts)));
+	}
 
 	row = outbox_row_new();
 	row->state = OUTBOX_QUEUED;

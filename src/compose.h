@@ -32,6 +32,12 @@ void compose_free(Composer *c);
 JsonObject *compose_event(Composer *c, const char *lang);
 JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char *lang);
 
+/* Returns the list cached under @key, made the first time by @make(@data):
+ * for parts of a context that depend on nothing but the configuration and
+ * the language. Sealed and shared like the contexts above. */
+JsonArray *compose_list(Composer *c, const char *key, JsonArray *(*make)(gconstpointer data),
+			gconstpointer data);
+
 /* Loads every kind of template in every configured language. Returns FALSE
  * with @error holding every problem, one per line as "FILE:LINE: ...". */
 gboolean compose_check_templates(const Config *cfg, GError **error);
