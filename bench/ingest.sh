@@ -4,7 +4,8 @@
 # else), convened's rate taking them from its intake Maildir in batches
 # with durable commits (parsed, decided, committed, answers queued, files
 # moved), and `convenectl deliver` of each followed by one run-once; with
-# the peak RSS of convened at 1,000 and at 10,000 attendees.
+# the peak RSS of convened at 1,000 and at 10,000 attendees. Parse-only
+# runs three times and the best is the yardstick.
 #
 #   sh bench/ingest.sh [N]           N: 5000 unless told
 set -eu
@@ -34,23 +35,49 @@ sed -e 's|^transport.*|transport = "smtp://127.0.0.1:9"|' "$top/etc/convene.conf
 export CONVENE_CONF="$W/convene.conf"
 
 python3 "$top/bench/mixed-mail.py" "$n" "$W/mails" "$top/tests/fixtures"
-parse=$("$top/bench/parse-only" "$W/mails/new")
-echo "parse only:          $parse"
-parse_rate=$(echo "$parse" | sed 's/.*: \([0-9]*\) messages.*/\1/')
+parse_rate=0
+for round in 1 2 3; do
+	parse=$("$top/bench/parse-only" "$W/mails/new")
+	echo "parse only:          $parse"
+	rate=$(echo "$parse" | sed 's/.*: \([0-9]*\) messages.*/\1/')
+	[ "$rate" -gt "$parse_rate" ] && parse_rate=$rate
+done
+echo "parse only, best of 3: $parse_rate messages/s"
 
-# convened, batched: the mails are in new/ when it starts; timed until the
-# last has left new/.
-mkdir -p var
-mv "$W/mails" var/inbox
-start=$(date +%s.%N)
-/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
-	>"$W/daemon.log" 2>&1 &
-DAEMON=$!
-while [ -n "$(ls var/inbox/new)" ]; do sleep 0.01; done
-end=$(date +%s.%N)
-stop_daemon
-daemon_rate=$(echo "$n / ($end - $start)" | bc)
-echo "convened (batched):  $n messages in $(echo "$end - $start" | bc) s: $daemon_rate messages/s, peak RSS $(cat "$W/rss") KiB"
+# convened, batched: the mails are in new/ when it starts and it takes
+# them in one intake run (batches of 256, each one durable commit), which
+# it logs with its own duration: parse, decide, commit, answers queued,
+# files moved. That is the rate reported; the wall clock from starting the
+# daemon until the run is logged (start-up, and the itineraries the
+# scheduler then queues for the 5,000 new attendees) is shown beside it.
+# The log is polled at 5 Hz: listing a folder of thousands of files in a
+# tight loop took a good part of a core from the daemon being measured.
+rates=
+for round in 1 2 3; do
+	rm -rf var
+	mkdir -p var
+	cp -r "$W/mails" var/inbox
+	start=$(date +%s.%N)
+	/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
+		>"$W/daemon.log" 2>&1 &
+	DAEMON=$!
+	until grep -q 'event=batch' "$W/daemon.log"; do sleep 0.2; done
+	end=$(date +%s.%N)
+	stop_daemon
+	intake=$(sed -n 's/.*event=batch messages=\([0-9]*\) .*seconds=\([0-9.]*\).*/\1 \2/p' \
+		"$W/daemon.log" | head -1)
+	taken=${intake% *}
+	seconds=${intake#* }
+	if [ "$taken" != "$n" ]; then
+		echo "ingest: convened took $taken of $n messages in its first run" >&2
+		exit 1
+	fi
+	rate=$(echo "$n / $seconds" | bc)
+	rates="$rates $rate"
+	echo "convened (batched):  $n messages in $seconds s: $rate messages/s (wall clock with start-up and itineraries: $(echo "$end - $start" | bc) s), peak RSS $(cat "$W/rss") KiB"
+done
+daemon_rate=$(echo $rates | tr ' ' '\n' | sort -n | sed -n 2p)
+echo "convened, median of 3: $daemon_rate messages/s"
 echo "ratio convened / parse-only: $(echo "scale=2; $daemon_rate / $parse_rate" | bc)"
 
 # convenectl deliver, one process a message, then one run-once.
@@ -70,8 +97,7 @@ for total in 1000 10000; do
 	/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
 		>"$W/daemon.log" 2>&1 &
 	DAEMON=$!
-	while [ -n "$(ls var/inbox/new)" ]; do sleep 0.05; done
-	sleep 1
+	until grep -q 'event=batch' "$W/daemon.log"; do sleep 0.2; done
 	stop_daemon
 	echo "peak RSS of convened with $total attendees: $(cat "$W/rss") KiB (store $(du -k var/state/data.mdb | cut -f1) KiB on disk)"
 done
