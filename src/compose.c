@@ -330,6 +330,16 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	return row;
 }
 
+static void compose_init_gmime(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
+	}
+}
+
 GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 {
 	g_autoptr(GVariant) draft = NULL;
@@ -346,6 +356,7 @@ GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 
 	if (row->message != NULL)
 		return g_bytes_ref(row->message);
+	compose_init_gmime();
 	if (row->draft != NULL)
 		draft = g_variant_ref_sink(
 		    g_variant_new_from_bytes(G_VARIANT_TYPE(DRAFT_TYPE), row->draft, FALSE));
