@@ -90,14 +90,28 @@ mid=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "deliver + run-once:  $n messages: deliver $(echo "$n / ($mid - $start)" | bc)/s, run-once $(echo "$n / ($end - $mid)" | bc)/s, together $(echo "$n / ($end - $start)" | bc) messages/s"
 
-# Peak RSS of convened as the number of attendees grows.
+# Peak RSS of convened as the number of attendees grows, and what it is
+# made of: the heap and other private memory (RssAnon, its peak sampled at
+# 5 Hz) and the pages of the LMDB file mapped in (RssFile), which the kernel
+# may drop at will.
 for total in 1000 10000; do
 	rm -rf var
 	python3 "$top/bench/mixed-mail.py" "$total" var/inbox "$top/tests/fixtures"
 	/usr/bin/time -f '%M' -o "$W/rss" "$top/src/convened" -f --now 2025-09-01T08:00:00Z \
 		>"$W/daemon.log" 2>&1 &
 	DAEMON=$!
-	until grep -q 'event=batch' "$W/daemon.log"; do sleep 0.2; done
+	anon=0
+	file=0
+	until grep -q 'event=batch' "$W/daemon.log"; do
+		pid=$(cat var/state/convened.pid 2>/dev/null || true)
+		if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+			a=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$pid/status")
+			f=$(sed -n 's/^RssFile:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$pid/status")
+			[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+			[ -n "$f" ] && [ "$f" -gt "$file" ] && file=$f
+		fi
+		sleep 0.2
+	done
 	stop_daemon
-	echo "peak RSS of convened with $total attendees: $(cat "$W/rss") KiB (store $(du -k var/state/data.mdb | cut -f1) KiB on disk)"
+	echo "peak RSS of convened with $total attendees: $(cat "$W/rss") KiB; peaks sampled: private (heap) $anon KiB, mapped file $file KiB (store $(du -k var/state/data.mdb | cut -f1) KiB on disk)"
 done
