@@ -148,9 +148,15 @@ static void walk(Walk *w, xmlNode *node, int depth)
 
 char *html_to_text(const char *html, gsize len)
 {
+	static gsize initialised;
 	Walk w = {g_string_new(NULL), 0, TRUE, FALSE, 0};
 	htmlDocPtr doc;
 
+	/* Once, before any parse: intake parses in a thread of its own. */
+	if (g_once_init_enter(&initialised)) {
+		xmlInitParser();
+		g_once_init_leave(&initialised, 1);
+	}
 	if (len > G_MAXINT)
 		len = G_MAXINT;
 	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
