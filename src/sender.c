@@ -127,74 +127,116 @@ static gboolean save_rows(StoreTxn *txn, gpointer data, GError **error)
 	return TRUE;
 }
 
+/* One batch of rows with their messages built from their drafts (NULL and
+ * an error where a draft could not be read). */
+typedef struct {
+	const Config *cfg;
+	GPtrArray *rows;
+	guint from, n;
+	GBytes **messages;
+	GError **errors;
+} Built;
+
+static Built *built_new(const Config *cfg, GPtrArray *rows, guint from, guint n)
+{
+	Built *b = g_new0(Built, 1);
+
+	b->cfg = cfg;
+	b->rows = rows;
+	b->from = from;
+	b->n = n;
+	b->messages = g_new0(GBytes *, n);
+	b->errors = g_new0(GError *, n);
+	return b;
+}
+
+static void built_free(Built *b)
+{
+	for (guint k = 0; k < b->n; k++) {
+		g_clear_pointer(&b->messages[k], g_bytes_unref);
+		g_clear_error(&b->errors[k]);
+	}
+	g_free(b->messages);
+	g_free(b->errors);
+	g_free(b);
+}
+
+/* Builds every message of @data (a Built); runs in a thread of its own
+ * while the batch before it is on the wire. */
+static gpointer build_batch(gpointer data)
+{
+	Built *b = data;
+
+	for (guint k = 0; k < b->n; k++)
+		b->messages[k] =
+		    compose_finish(b->cfg, g_ptr_array_index(b->rows, b->from + k), &b->errors[k]);
+	return b;
+}
+
 /* The maildir: transport, as a local delivery agent would write it: each
  * message written and synced, then new/ synced once for the batch before
  * any of them counts as delivered. */
-static void spool_batch(const Config *cfg, GPtrArray *rows, guint from, guint n, gint64 now,
-			SenderStats *stats)
+static void spool_batch(const Config *cfg, Built *b, gint64 now, SenderStats *stats)
 {
 	g_autoptr(GError) dir_error = NULL;
-	g_autofree GError **errors = g_new0(GError *, n);
 	gboolean dir_ok = maildir_create(cfg->transport_dir, &dir_error);
 
-	for (guint k = 0; dir_ok && k < n; k++) {
-		OutboxRow *row = g_ptr_array_index(rows, from + k);
+	for (guint k = 0; dir_ok && k < b->n; k++) {
+		OutboxRow *row = g_ptr_array_index(b->rows, b->from + k);
 		g_autofree char *bounce = sender_bounce_address(cfg, row->id);
 		g_autoptr(GString) text = g_string_new(NULL);
 		g_autoptr(GBytes) bytes = NULL;
-		g_autoptr(GBytes) message = compose_finish(cfg, row, &errors[k]);
 		gsize len;
 		const char *data;
 
-		if (message == NULL)
+		if (b->messages[k] == NULL)
 			continue;
-		data = g_bytes_get_data(message, &len);
+		data = g_bytes_get_data(b->messages[k], &len);
 		g_string_append_printf(text, "Return-Path: <%s>\nDelivered-To: %s\n", bounce,
 				       row->recipient);
 		g_string_append_len(text, data, (gssize)len);
 		bytes = g_string_free_to_bytes(g_steal_pointer(&text));
-		maildir_deliver_bytes_unsynced(cfg->transport_dir, bytes, NULL, &errors[k]);
+		maildir_deliver_bytes_unsynced(cfg->transport_dir, bytes, NULL, &b->errors[k]);
 	}
 	if (dir_ok)
 		dir_ok = maildir_sync(cfg->transport_dir, &dir_error);
-	for (guint k = 0; k < n; k++) {
-		OutboxRow *row = g_ptr_array_index(rows, from + k);
-		const GError *e = !dir_ok ? dir_error : errors[k];
+	for (guint k = 0; k < b->n; k++) {
+		OutboxRow *row = g_ptr_array_index(b->rows, b->from + k);
+		const GError *e = b->errors[k];
 
-		if (e == NULL)
-			settle(cfg, row, 250, "250 written to the maildir spool", now, stats);
-		else if (g_error_matches(e, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT))
+		/* A draft that cannot be built fails alone, whatever the spool did. */
+		if (e != NULL && g_error_matches(e, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT))
 			settle(cfg, row, 554, e->message, now, stats);
-		else
+		else if (!dir_ok)
+			settle(cfg, row, 451, dir_error->message, now, stats);
+		else if (e != NULL)
 			settle(cfg, row, 451, e->message, now, stats);
-		g_clear_error(&errors[k]);
+		else
+			settle(cfg, row, 250, "250 written to the maildir spool", now, stats);
 	}
 }
 
-static gboolean send_batch(const Config *cfg, GPtrArray *rows, guint from, guint n, gint64 now,
-			   SenderStats *stats, GError **error)
+static gboolean send_batch(const Config *cfg, Built *b, gint64 now, SenderStats *stats,
+			   GError **error)
 {
-	g_autofree SendItem *items = g_new0(SendItem, n);
-	g_autofree OutboxRow **sent = g_new0(OutboxRow *, n);
+	g_autofree SendItem *items = g_new0(SendItem, b->n);
+	g_autofree OutboxRow **sent = g_new0(OutboxRow *, b->n);
 	g_autoptr(GPtrArray) bounce = g_ptr_array_new_with_free_func(g_free);
 	guint m = 0;
 	gboolean ok = TRUE;
 
-	/* Messages are built here, in the sender's thread, from their drafts;
-	 * one that cannot be built fails alone. */
-	for (guint i = 0; i < n; i++) {
-		OutboxRow *row = g_ptr_array_index(rows, from + i);
-		g_autoptr(GError) e = NULL;
-		GBytes *message = compose_finish(cfg, row, &e);
+	for (guint k = 0; k < b->n; k++) {
+		OutboxRow *row = g_ptr_array_index(b->rows, b->from + k);
 
-		if (message == NULL) {
-			settle(cfg, row, 554, e->message, now, stats);
+		/* A draft that cannot be built fails alone. */
+		if (b->messages[k] == NULL) {
+			settle(cfg, row, 554, b->errors[k]->message, now, stats);
 			continue;
 		}
 		g_ptr_array_add(bounce, sender_bounce_address(cfg, row->id));
 		items[m].reverse_path = g_ptr_array_index(bounce, m);
 		items[m].recipient = row->recipient;
-		items[m].message = message;
+		items[m].message = b->messages[k];
 		sent[m++] = row;
 	}
 	if (m > 0)
@@ -203,7 +245,6 @@ static gboolean send_batch(const Config *cfg, GPtrArray *rows, guint from, guint
 		settle(cfg, sent[i], items[i].status,
 		       items[i].reply != NULL ? items[i].reply : "no reply", now, stats);
 		g_free(items[i].reply);
-		g_bytes_unref(items[i].message);
 	}
 	return ok;
 }
@@ -223,15 +264,35 @@ GPtrArray *sender_claim(Store *store, gint64 now, SenderStats *stats, GError **e
 gboolean sender_deliver(const Config *cfg, GPtrArray *rows, gint64 now, SenderStats *stats,
 			GError **error)
 {
-	for (guint i = 0; i < rows->len; i += SENDER_BATCH) {
-		guint n = MIN(SENDER_BATCH, rows->len - i);
-		GError *send_error = NULL;
+	Built *current;
 
-		if (cfg->transport_kind == CONFIG_TRANSPORT_MAILDIR) {
-			spool_batch(cfg, rows, i, n, now, stats);
-		} else if (!send_batch(cfg, rows, i, n, now, stats, &send_error)) {
+	if (rows->len == 0)
+		return TRUE;
+	/* Messages are built from their drafts in this thread for the first
+	 * batch, then each next batch in a thread of its own while the one
+	 * before it is sent. */
+	current = build_batch(built_new(cfg, rows, 0, MIN(SENDER_BATCH, rows->len)));
+	while (current != NULL) {
+		guint next_from = current->from + current->n;
+		GThread *builder = NULL;
+		GError *send_error = NULL;
+		gboolean ok = TRUE;
+
+		if (next_from < rows->len)
+			builder = g_thread_new(
+			    "sender-build", build_batch,
+			    built_new(cfg, rows, next_from, MIN(SENDER_BATCH, rows->len - next_from)));
+		if (cfg->transport_kind == CONFIG_TRANSPORT_MAILDIR)
+			spool_batch(cfg, current, now, stats);
+		else
+			ok = send_batch(cfg, current, now, stats, &send_error);
+		built_free(current);
+		current = builder != NULL ? g_thread_join(builder) : NULL;
+		if (!ok) {
 			/* The relay is down or dropped us: the rest waits too. */
-			for (guint k = i + n; k < rows->len; k++)
+			if (current != NULL)
+				built_free(current);
+			for (guint k = next_from; k < rows->len; k++)
 				settle(cfg, g_ptr_array_index(rows, k), 0, send_error->message, now,
 				       stats);
 			g_propagate_error(error, send_error);
