@@ -29,7 +29,7 @@ Composer *compose_new(const Config *cfg)
 {
 	Composer *c = g_new0(Composer, 1);
 
-	g_mime_init();
+	mime_init();
 	c->cfg = cfg;
 	c->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     (GDestroyNotify)tmpl_free);
@@ -330,16 +330,6 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	return row;
 }
 
-static void compose_init_gmime(void)
-{
-	static gsize done;
-
-	if (g_once_init_enter(&done)) {
-		g_mime_init();
-		g_once_init_leave(&done, 1);
-	}
-}
-
 GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 {
 	g_autoptr(GVariant) draft = NULL;
@@ -356,7 +346,7 @@ GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 
 	if (row->message != NULL)
 		return g_bytes_ref(row->message);
-	compose_init_gmime();
+	mime_init();
 	if (row->draft != NULL)
 		draft = g_variant_ref_sink(
 		    g_variant_new_from_bytes(G_VARIANT_TYPE(DRAFT_TYPE), row->draft, FALSE));

@@ -60,7 +60,7 @@ static void keep_converters_loaded(void)
 		resident[i] = iconv_open("UTF-8", resident_charsets[i]);
 }
 
-static void message_init_gmime(void)
+void mime_init(void)
 {
 	static gsize done;
 
@@ -499,7 +499,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	struct stat st;
 	int fd;
 
-	message_init_gmime();
+	mime_init();
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		int err = errno;

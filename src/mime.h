@@ -1,8 +1,13 @@
-/* mime.h: GMime 3.2 declares no g_autoptr cleanups; these let the modules
- * that use GMime (message.c, compose.c) free its objects like GLib's. */
+/* mime.h: what the modules that use GMime (message.c, compose.c) share: its
+ * one initialisation, and g_autoptr cleanups, which GMime 3.2 does not
+ * declare, to free its objects like GLib's. */
 #pragma once
 
 #include <gmime/gmime.h>
+
+/* Initialises GMime once per process, whichever thread comes first (and,
+ * with it, the charset converters message.c keeps loaded). */
+void mime_init(void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeDataWrapper, g_object_unref)
