@@ -1111,11 +1111,17 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
-/* Reads @activity's places from the table. */
-static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
+/* Reads @activity's places from the table. A record written before waiting
+ * lists had records of their own holds its list as one string ("queue",
+ * an address a line, first come first): *@queue is set to it then, and to
+ * NULL otherwise. */
+static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p, char **queue,
+			    GError **error)
 {
-	static const FieldSpec spec[] = {
-	    {"taken", "x", TRUE}, {"waiting", "x", TRUE}, {"next", "t", TRUE}};
+	static const FieldSpec spec[] = {{"taken", "x", TRUE},
+					 {"waiting", "x", FALSE},
+					 {"next", "t", FALSE},
+					 {"queue", "s", FALSE}};
 	GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
 	g_autofree char *hashed = NULL;
 	g_autoptr(GVariant) fields = NULL;
@@ -1124,6 +1130,7 @@ static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p,
 	Where w = {txn->store, &txn->store->places, &key};
 
 	*p = (StorePlaces){0, 0, 0};
+	*queue = NULL;
 	key_for_string(txn->store, activity, &hashed, &key);
 	if (!txn_get(txn, &txn->store->places, &key, &val, &found, error))
 		return FALSE;
@@ -1131,9 +1138,13 @@ static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p,
 		return TRUE;
 	fields = record_open(&w, &val, error);
 	ok = fields != NULL && fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error);
-	if (ok)
-		*p = (StorePlaces){(guint)g_variant_get_int64(v[0]), (guint)g_variant_get_int64(v[1]),
-				   g_variant_get_uint64(v[2])};
+	if (ok) {
+		p->taken = (guint)g_variant_get_int64(v[0]);
+		p->waiting = v[1] != NULL ? (guint)g_variant_get_int64(v[1]) : 0;
+		p->next = v[2] != NULL ? g_variant_get_uint64(v[2]) : 0;
+		if (v[3] != NULL && *g_variant_get_string(v[3], NULL) != '\0')
+			*queue = g_variant_dup_string(v[3], NULL);
+	}
 	values_clear(v, G_N_ELEMENTS(spec));
 	return ok;
 }
@@ -1156,14 +1167,29 @@ static gboolean places_write(StoreTxn *txn, const char *activity, const StorePla
 
 gboolean store_places_get(StoreTxn *txn, const char *activity, StorePlaces *p, GError **error)
 {
+	g_autofree char *queue = NULL;
 	StorePlaces *cached;
 
 	if (txn->places != NULL && (cached = g_hash_table_lookup(txn->places, activity)) != NULL) {
 		*p = *cached;
 		return TRUE;
 	}
-	if (!places_read(txn, activity, p, error))
+	if (!places_read(txn, activity, p, &queue, error))
 		return FALSE;
+	if (queue != NULL) {
+		g_auto(GStrv) lines = g_strsplit(queue, "\n", -1);
+
+		/* An old list: counted as it is by a reader, moved into records of
+		 * their own, in order, by a writer (stored with the places). */
+		p->waiting = g_strv_length(lines);
+		if (txn->write) {
+			p->waiting = 0;
+			for (char **l = lines; *l != NULL; l++)
+				if (**l != '\0' && !store_waiting_add(txn, activity, p, *l, error))
+					return FALSE;
+			txn->places_changed = TRUE;
+		}
+	}
 	/* Only a write transaction keeps them: it alone writes them back. */
 	if (txn->write) {
 		if (txn->places == NULL)

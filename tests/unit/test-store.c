@@ -808,7 +808,7 @@ static void test_map_grown_elsewhere(void)
 }
 
 /* Writes @record under @key in database "attendees" behind the store's back. */
-static void plant_attendee_record(const char *dir, const char *key, GVariant *record)
+static void plant_record(const char *dir, const char *table, const char *key, GVariant *record)
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -820,10 +820,72 @@ static void plant_attendee_record(const char *dir, const char *key, GVariant *re
 	g_assert_cmpint(mdb_env_set_maxdbs(env, 4), ==, 0);
 	g_assert_cmpint(mdb_env_open(env, dir, 0, 0600), ==, 0);
 	g_assert_cmpint(mdb_txn_begin(env, NULL, 0, &txn), ==, 0);
-	g_assert_cmpint(mdb_dbi_open(txn, "attendees", 0, &dbi), ==, 0);
+	g_assert_cmpint(mdb_dbi_open(txn, table, 0, &dbi), ==, 0);
 	g_assert_cmpint(mdb_put(txn, dbi, &k, &v, 0), ==, 0);
 	g_assert_cmpint(mdb_txn_commit(txn), ==, 0);
 	mdb_env_close(env);
+}
+
+static void plant_attendee_record(const char *dir, const char *key, GVariant *record)
+{
+	plant_record(dir, "attendees", key, record);
+}
+
+/* A store written when an activity's waiting list was one string keeps its
+ * order: read as it is, moved into records of their own by the next write. */
+static gboolean promote_one(StoreTxn *txn, gpointer data, GError **error)
+{
+	char **first = data;
+	StorePlaces p;
+
+	if (!store_places_get(txn, "boat-trip", &p, error))
+		return FALSE;
+	g_assert_cmpuint(p.taken, ==, 2);
+	g_assert_cmpuint(p.waiting, ==, 2);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "bela@example.hu", error), ==, 2);
+	if (!store_waiting_pop(txn, "boat-trip", &p, first, error))
+		return FALSE;
+	return store_places_put(txn, "boat-trip", &p, error);
+}
+
+static void test_old_waiting_list(void)
+{
+	char *dir = scratch_new();
+	g_auto(GVariantBuilder) fields = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) old = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *first = NULL;
+	Store *store;
+	StoreTxn *txn;
+	StorePlaces p;
+
+	store_close(open_store(dir));
+	g_variant_builder_add(&fields, "{sv}", "taken", g_variant_new_int64(2));
+	g_variant_builder_add(&fields, "{sv}", "queue",
+			      g_variant_new_string("ana@example.ro\nbela@example.hu"));
+	old = g_variant_ref_sink(g_variant_new("(u@a{sv})", 1, g_variant_builder_end(&fields)));
+	plant_record(dir, "places", "boat-trip", old);
+
+	store = open_store(dir);
+	txn = store_read_begin(store, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_places_get(txn, "boat-trip", &p, &error));
+	g_assert_cmpuint(p.taken, ==, 2);
+	g_assert_cmpuint(p.waiting, ==, 2);
+	store_read_end(txn);
+
+	g_assert_true(store_write(store, promote_one, &first, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(first, ==, "ana@example.ro");
+
+	txn = store_read_begin(store, &error);
+	g_assert_true(store_places_get(txn, "boat-trip", &p, &error));
+	g_assert_cmpuint(p.waiting, ==, 1);
+	g_assert_cmpuint(store_waiting_position(txn, "boat-trip", "bela@example.hu", &error), ==, 1);
+	g_assert_no_error(error);
+	store_read_end(txn);
+	store_close(store);
+	scratch_free(dir);
 }
 
 static gboolean count_attendee(const Attendee *a, gpointer user_data)
@@ -892,5 +954,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/map-full-grows", test_map_full_grows);
 	g_test_add_func("/store/map-grown-elsewhere", test_map_grown_elsewhere);
 	g_test_add_func("/store/unknown-version", test_unknown_version);
+	g_test_add_func("/store/old-waiting-list", test_old_waiting_list);
 	return g_test_run();
 }
