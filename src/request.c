@@ -215,10 +215,14 @@ static gboolean read_command(const char *text, RequestCommand *command, gboolean
 }
 
 /* The lines that begin what someone quoted rather than wrote. */
-static gboolean starts_quoted_original(const char *line)
+/* @t: the line without surrounding white space. */
+static gboolean starts_quoted_original(const char *t)
 {
-	g_autofree char *t = g_strstrip(g_strdup(line));
 	gsize len = strlen(t);
+
+	/* Every opening below starts with one of these. */
+	if (*t != '-' && *t != 'O' && *t != 'L')
+		return FALSE;
 
 	if (g_str_has_prefix(t, "-----Original Message-----") ||
 	    g_str_has_prefix(t, "-----Message d'origine-----") ||
@@ -735,8 +739,16 @@ static gboolean starts_disclaimer(const char *line)
 		"ce message et ses pieces jointes", "ce courriel et", "ce message est confidentiel",
 		"avertissement", "avis de confidentialite", "please consider the environment",
 		"pensez a l environnement"};
-	g_autofree char *folded = text_fold(line);
+	g_autofree char *folded = NULL;
+	const char *p = line;
 
+	/* Every opening starts with one of these letters: most lines are
+	 * turned down without being folded. */
+	while (*p != '\0' && (guchar)*p < 0x80 && !g_ascii_isalnum(*p))
+		p++;
+	if ((guchar)*p < 0x80 && strchr("aAcCdDpPtT", *p) == NULL)
+		return FALSE;
+	folded = text_fold(line);
 	for (guint i = 0; i < G_N_ELEMENTS(openings); i++)
 		if (g_str_has_prefix(folded, openings[i]))
 			return TRUE;
@@ -823,7 +835,7 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 		if (strcmp(line, "-- ") == 0 || strcmp(line, "--") == 0 ||
 		    starts_disclaimer(trimmed) || starts_header_block(lines, i))
 			break;
-		if (starts_quoted_original(line)) {
+		if (starts_quoted_original(trimmed)) {
 			/* What follows is theirs only where it is not quoted. */
 			mode = READ_INLINE;
 			continue;

@@ -310,8 +310,16 @@ static void test_disclaimer(void)
 		"Name: A\n\nCONFIDENTIALITY NOTICE: This e-mail is for the addressee only.\n"
 		"Country: Finland\n");
 
+	g_autoptr(Request) starred = request_parse(
+		campus, NULL, NULL,
+		"Name: B\n*** Avis de confidentialité : ce message est personnel ***\n"
+		"Country: Finland\n");
+
 	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "A");
 	g_assert_null(req->fields.values[REQUEST_COUNTRY]);
+	/* Stars, dashes or spaces before the opening words hide nothing. */
+	g_assert_cmpstr(starred->fields.values[REQUEST_NAME], ==, "B");
+	g_assert_null(starred->fields.values[REQUEST_COUNTRY]);
 }
 
 static void test_inline_answers(void)
