@@ -92,3 +92,13 @@ gboolean attendee_list_has(const GPtrArray *list, const char *s)
 			return TRUE;
 	return FALSE;
 }
+
+char *attendee_list_join(const GPtrArray *list, const char *separator)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < list->len; i++)
+		g_string_append_printf(s, "%s%s", i > 0 ? separator : "",
+				       (const char *)g_ptr_array_index(list, i));
+	return g_string_free(s, FALSE);
+}

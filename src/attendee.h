@@ -48,4 +48,7 @@ gboolean attendee_status_from_string(const char *s, AttendeeStatus *status);
 /* Returns TRUE if @list (of char *) contains @s. */
 gboolean attendee_list_has(const GPtrArray *list, const char *s);
 
+/* Returns the entries of @list (of char *) joined by @separator. */
+char *attendee_list_join(const GPtrArray *list, const char *separator);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Attendee, attendee_free)

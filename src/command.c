@@ -115,7 +115,7 @@ static gboolean waitlist_json(Reply *r, JsonObject *o, const Attendee *a, const 
 
 		if (act == NULL)
 			continue;
-		position = places_position(r->txn, act->id, a->email, &e);
+		position = store_waiting_position(r->txn, act->id, a->email, &e);
 		if (e != NULL) {
 			g_propagate_error(error, e);
 			return FALSE;

@@ -52,21 +52,11 @@ GString *csv_attendees_begin(void)
 	return out;
 }
 
-static char *join(const GPtrArray *list)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < list->len; i++)
-		g_string_append_printf(s, "%s%s", i > 0 ? "; " : "",
-				       (const char *)g_ptr_array_index(list, i));
-	return g_string_free(s, FALSE);
-}
-
 void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a)
 {
-	g_autofree char *days = join(a->days);
-	g_autofree char *activities = join(a->activities);
-	g_autofree char *waitlist = join(a->waitlist);
+	g_autofree char *days = attendee_list_join(a->days, "; ");
+	g_autofree char *activities = attendee_list_join(a->activities, "; ");
+	g_autofree char *waitlist = attendee_list_join(a->waitlist, "; ");
 	g_autofree char *registered = export_time(cfg, a->registered_at);
 	g_autofree char *updated = export_time(cfg, a->updated_at);
 	const char *cells[] = {

@@ -12,16 +12,6 @@ static gboolean is_active(const Attendee *a)
 	return a != NULL && a->status == ATTENDEE_CONFIRMED;
 }
 
-static char *join_list(const GPtrArray *list)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < list->len; i++)
-		g_string_append_printf(s, "%s%s", i > 0 ? ", " : "",
-				       (const char *)g_ptr_array_index(list, i));
-	return g_string_free(s, FALSE);
-}
-
 /* The fields of a registration the digest reports, as text. */
 typedef struct {
 	const char *name; /* contract name */
@@ -36,7 +26,7 @@ typedef struct {
 #define LIST_FIELD(member)                                                                         \
 	static char *get_##member(const Attendee *a)                                               \
 	{                                                                                          \
-		return join_list(a->member);                                                       \
+		return attendee_list_join(a->member, ", ");                                        \
 	}
 TEXT_FIELD(name)
 TEXT_FIELD(organisation)

@@ -121,8 +121,3 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 	}
 	return TRUE;
 }
-
-guint places_position(StoreTxn *txn, const char *activity, const char *email, GError **error)
-{
-	return store_waiting_position(txn, activity, email, error);
-}

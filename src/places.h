@@ -24,6 +24,3 @@
 gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *before,
 			  Attendee *after, gint64 now, GPtrArray *refused, GPtrArray *promoted,
 			  GError **error);
-
-/* Returns @email's position (1 = next) on @activity's waiting list, or 0. */
-guint places_position(StoreTxn *txn, const char *activity, const char *email, GError **error);

@@ -356,7 +356,7 @@ gboolean store_backup(Store *store, const char *path, GError **error)
 
 /* Writes what the transaction kept to write once at its end (places, the
  * outbox's next id); store_write() calls it before committing. */
-static gboolean meta_flush(StoreTxn *txn, GError **error);
+static gboolean txn_flush(StoreTxn *txn, GError **error);
 
 gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError **error)
 {
@@ -371,7 +371,7 @@ gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError
 		if (!txn_begin(store, 0, &txn.txn, error))
 			goto out;
 		store->busy = TRUE;
-		done = fn(&txn, user_data, &local) && meta_flush(&txn, &local);
+		done = fn(&txn, user_data, &local) && txn_flush(&txn, &local);
 		g_clear_pointer(&txn.places, g_hash_table_unref);
 		if (done && !txn.map_full)
 			rc = mdb_txn_commit(txn.txn);
@@ -730,6 +730,13 @@ static void value_strings(GVariant **values, guint i, GPtrArray *to)
 		g_ptr_array_add(to, g_strdup(s));
 }
 
+/* Unrefs the @n values fields_read() set, leaving NULLs. */
+static void values_clear(GVariant **values, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		g_clear_pointer(&values[i], g_variant_unref);
+}
+
 /* The fields of an attendee record. */
 enum {
 	AF_EMAIL,
@@ -805,8 +812,7 @@ static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **er
 	a->registered_at = g_variant_get_int64(v[AF_REGISTERED_AT]);
 	a->updated_at = g_variant_get_int64(v[AF_UPDATED_AT]);
 out:
-	for (guint i = 0; i < AF_N; i++)
-		g_clear_pointer(&v[i], g_variant_unref);
+	values_clear(v, AF_N);
 	return g_steal_pointer(&a);
 }
 
@@ -831,12 +837,6 @@ static GVariant *outbox_encode(const Where *w, const OutboxRow *row, guint64 id,
 	if (row->bounced)
 		add_value(&b, "bounced", g_variant_new_boolean(TRUE));
 	return record_new(&b);
-}
-
-static void values_clear(GVariant **values, guint n)
-{
-	for (guint i = 0; i < n; i++)
-		g_clear_pointer(&values[i], g_variant_unref);
 }
 
 /* The fields of an outbox record. */
@@ -927,8 +927,7 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 	if (row != NULL && !blob_get(txn, &txn->store->drafts, w->key, &row->draft, error))
 		g_clear_pointer(&row, outbox_row_free);
 out:
-	for (guint i = 0; i < OF_N; i++)
-		g_clear_pointer(&values[i], g_variant_unref);
+	values_clear(values, OF_N);
 	return g_steal_pointer(&row);
 }
 
@@ -1519,7 +1518,7 @@ static void meta_set_next_id(StoreTxn *txn, guint64 next)
 	txn->next_id_changed = TRUE;
 }
 
-static gboolean meta_flush(StoreTxn *txn, GError **error)
+static gboolean txn_flush(StoreTxn *txn, GError **error)
 {
 	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autoptr(GVariant) record = NULL;
