@@ -14,11 +14,7 @@
 #include <glib/gstdio.h>
 #include <lmdb.h>
 
-/* Every record is a GVariant "(ua{sv})" in native byte order: the format
- * version, then named fields, so that a later version can add fields and
- * still read these. The version is the first four bytes in every version. */
-#define RECORD_VERSION 1
-#define RECORD_TYPE "(ua{sv})"
+#include "record.h"
 
 /* A new map starts small and doubles whenever LMDB reports it full. */
 #define INITIAL_MAP_SIZE ((size_t)16 << 20)
@@ -42,7 +38,6 @@ struct _Store {
 	Table drafts;   /* or its draft (compose.c's), likewise */
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
-	GVariant *types; /* holds the record's container types: see store_open() */
 };
 
 struct _StoreTxn {
@@ -231,13 +226,6 @@ Store *store_open(const char *dir, GError **error)
 	int rc;
 
 	store->dir = g_strdup(dir);
-	/* GLib frees a container type's description when the last value of
-	 * that type goes, and builds it again (a global table, a lock, copies
-	 * of the type string) for the next: 110,000 instructions for each
-	 * registration taken. A value of every container type records use,
-	 * held as long as the store is open, keeps them built. */
-	store->types = g_variant_ref_sink(g_variant_new_parsed(
-	    "(@(ua{sv}) (0, {}), @{sv} {'', <0>}, @as [])"));
 	store->attendees.name = "attendees";
 	store->seen.name = "seen";
 	store->outbox.name = "outbox";
@@ -320,7 +308,6 @@ void store_close(Store *store)
 		return;
 	if (store->env != NULL)
 		mdb_env_close(store->env);
-	g_clear_pointer(&store->types, g_variant_unref);
 	g_free(store->dir);
 	g_free(store);
 }
@@ -441,9 +428,8 @@ static gboolean txn_get(StoreTxn *txn, const Table *table, MDB_val *key, MDB_val
 	return FALSE;
 }
 
-/* Stores @record under @key. MDB_MAP_FULL is flagged on @txn so that
- * store_write() grows the map. (LMDB's MDB_RESERVE space is not aligned as
- * GVariant requires to serialise into it, hence g_variant_get_data.) */
+/* Stores @val under @key. MDB_MAP_FULL is flagged on @txn so that
+ * store_write() grows the map. */
 static gboolean txn_put_raw(StoreTxn *txn, const Table *table, MDB_val *key, MDB_val *val,
 			    unsigned int flags, GError **error)
 {
@@ -468,273 +454,87 @@ static gboolean txn_put_raw(StoreTxn *txn, const Table *table, MDB_val *key, MDB
 	return TRUE;
 }
 
-static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, GVariant *record,
+static gboolean txn_put(StoreTxn *txn, const Table *table, MDB_val *key, const GString *record,
 			unsigned int flags, GError **error)
 {
-	MDB_val val = {g_variant_get_size(record), (void *)g_variant_get_data(record)};
+	MDB_val val = {record->len, record->str};
 
 	return txn_put_raw(txn, table, key, &val, flags, error);
 }
 
 static gboolean txn_del(StoreTxn *txn, const Table *table, MDB_val *key, GError **error);
 
-static GVariant *record_new(GVariantBuilder *fields)
+/* Reads the fields @spec names from the record @val (record_read()), and
+ * says which record in any error. */
+static gboolean fields_read(const Where *w, const MDB_val *val, const RecordSpec *spec, guint n,
+			    RecordField *fields, GError **error)
 {
-	GVariant *parts[] = {g_variant_new_uint32(RECORD_VERSION), g_variant_builder_end(fields)};
-
-	return g_variant_ref_sink(g_variant_new_tuple(parts, G_N_ELEMENTS(parts)));
-}
-
-/* Returns the fields of the record in @val after checking its version and
- * that it is well formed. The caller unrefs them. */
-static GVariant *record_open(const Where *w, const MDB_val *val, GError **error)
-{
-	g_autoptr(GBytes) bytes = NULL;
-	g_autoptr(GVariant) record = NULL;
-	GVariant *normal;
+	g_autoptr(GError) e = NULL;
 	g_autofree char *where = NULL;
-	guint32 version;
 
-	if (val->mv_size < sizeof version) {
-		corrupt_error(error, w, "too short for a format version");
-		return NULL;
-	}
-	memcpy(&version, val->mv_data, sizeof version);
-	if (version != RECORD_VERSION) {
+	if (record_read(val->mv_data, val->mv_size, spec, n, fields, &e))
+		return TRUE;
+	if (g_error_matches(e, RECORD_ERROR, RECORD_ERROR_VERSION)) {
 		where = where_describe(w);
-		g_set_error(error, STORE_ERROR, STORE_ERROR_VERSION,
-			    "%s has format version %u; this convene reads version %u", where,
-			    version, RECORD_VERSION);
-		return NULL;
+		g_set_error(error, STORE_ERROR, STORE_ERROR_VERSION, "%s has %s", where,
+			    e->message);
+	} else {
+		corrupt_error(error, w, e->message);
 	}
-	/* A copy, because GVariant wants its data aligned and LMDB's is not. */
-	bytes = g_bytes_new(val->mv_data, val->mv_size);
-	record =
-	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(RECORD_TYPE), bytes, FALSE));
-	/* Checked once, and marked trusted when well formed: GVariant then
-	 * reads the fields without checking each again as it is taken. */
-	normal = g_variant_get_normal_form(record);
-	if (normal != record) {
-		g_variant_unref(normal);
-		corrupt_error(error, w, "not a well-formed " RECORD_TYPE);
-		return NULL;
-	}
-	g_variant_unref(normal);
-	return g_variant_get_child_value(record, 1);
+	return FALSE;
 }
 
-/* Sets *@value to field @name of @fields, or NULL when it is missing and not
- * @required. A field of another type is corruption, never skipped. */
-static gboolean field_get(const Where *w, GVariant *fields, const char *name, const char *type,
-			  gboolean required, GVariant **value, GError **error)
-{
-	g_autoptr(GVariant) v = g_variant_lookup_value(fields, name, NULL);
-	g_autofree char *why = NULL;
-
-	*value = NULL;
-	if (v == NULL && !required)
-		return TRUE;
-	if (v == NULL || !g_variant_is_of_type(v, G_VARIANT_TYPE(type))) {
-		why = g_strdup_printf("field %s is %s", name,
-				      v == NULL ? "missing" : "of the wrong type");
-		corrupt_error(error, w, why);
-		return FALSE;
-	}
-	*value = g_steal_pointer(&v);
-	return TRUE;
-}
-
-static gboolean field_string(const Where *w, GVariant *fields, const char *name, gboolean required,
-			     char **out, GError **error)
-{
-	g_autoptr(GVariant) v = NULL;
-
-	if (!field_get(w, fields, name, "s", required, &v, error))
-		return FALSE;
-	*out = v != NULL ? g_variant_dup_string(v, NULL) : NULL;
-	return TRUE;
-}
-
-static gboolean field_strings(const Where *w, GVariant *fields, const char *name, GPtrArray *to,
-			      GError **error)
-{
-	g_autoptr(GVariant) v = NULL;
-	GVariantIter iter;
-	const char *s;
-
-	if (!field_get(w, fields, name, "as", FALSE, &v, error))
-		return FALSE;
-	if (v == NULL)
-		return TRUE;
-	g_variant_iter_init(&iter, v);
-	while (g_variant_iter_next(&iter, "&s", &s))
-		g_ptr_array_add(to, g_strdup(s));
-	return TRUE;
-}
-
-static gboolean field_int64(const Where *w, GVariant *fields, const char *name, gint64 *out,
-			    GError **error)
-{
-	g_autoptr(GVariant) v = NULL;
-
-	if (!field_get(w, fields, name, "x", TRUE, &v, error))
-		return FALSE;
-	*out = g_variant_get_int64(v);
-	return TRUE;
-}
-
-static gboolean field_uint64(const Where *w, GVariant *fields, const char *name, guint64 *out,
-			     GError **error)
-{
-	g_autoptr(GVariant) v = NULL;
-
-	if (!field_get(w, fields, name, "t", TRUE, &v, error))
-		return FALSE;
-	*out = g_variant_get_uint64(v);
-	return TRUE;
-}
-
-/* Adds @value (floating) under @name. The value API, because a format
- * string such as "{sv}" is parsed anew at every call and that was most of
- * the cost of writing an outbox row. */
-static void add_value(GVariantBuilder *b, const char *name, GVariant *value)
-{
-	g_variant_builder_add_value(
-	    b, g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_variant(value)));
-}
-
-/* Adds @value under @name unless it is NULL; GVariant strings must be UTF-8,
- * and text that is not is refused rather than altered. */
-static gboolean add_string(const Where *w, GVariantBuilder *b, const char *name, const char *value,
+/* Adds @value under @name unless it is NULL. Text that is not UTF-8 is
+ * refused rather than altered. */
+static gboolean add_string(const Where *w, GString *record, const char *name, const char *value,
 			   GError **error)
 {
 	g_autofree char *where = NULL;
 
-	if (value == NULL)
+	if (record_add_string(record, name, value))
 		return TRUE;
-	if (!g_utf8_validate(value, -1, NULL)) {
-		where = where_describe(w);
-		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
-			    "cannot store %s: field %s is not valid UTF-8", where, name);
-		return FALSE;
-	}
-	add_value(b, name, g_variant_new_string(value));
-	return TRUE;
+	where = where_describe(w);
+	g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+		    "cannot store %s: field %s is not valid UTF-8", where, name);
+	return FALSE;
 }
 
-static gboolean add_strings(const Where *w, GVariantBuilder *b, const char *name,
+static gboolean add_strings(const Where *w, GString *record, const char *name,
 			    const GPtrArray *values, GError **error)
 {
 	g_autofree char *where = NULL;
 
-	for (guint i = 0; i < values->len; i++) {
-		if (!g_utf8_validate(g_ptr_array_index(values, i), -1, NULL)) {
-			where = where_describe(w);
-			g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
-				    "cannot store %s: an entry of %s is not valid UTF-8", where,
-				    name);
-			return FALSE;
-		}
-	}
-	add_value(b, name, g_variant_new_strv((const char *const *)values->pdata, values->len));
-	return TRUE;
+	if (record_add_strings(record, name, values))
+		return TRUE;
+	where = where_describe(w);
+	g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+		    "cannot store %s: an entry of %s is not valid UTF-8", where, name);
+	return FALSE;
 }
 
-/* A field a record may hold: its name, GVariant type, and whether a record
- * without it is corrupt. */
-typedef struct {
-	const char *name;
-	const char *type;
-	gboolean required;
-} FieldSpec;
-
-/* Sets @values[i] to the field @spec[i] of @fields (NULL when missing), the
- * first of a name when it comes twice, as g_variant_lookup_value() would,
- * in one pass over the record: g_variant_lookup_value() walks the
- * dictionary from its start for each field, which made decoding records
- * the largest cost of reading them. A required field missing or a field of
- * another type is corruption. The caller unrefs the values, even on
- * failure. */
-static gboolean fields_read(const Where *w, GVariant *fields, const FieldSpec *spec, guint n_spec,
-			    GVariant **values, GError **error)
+static GString *attendee_encode(const Where *w, const Attendee *a, GError **error)
 {
-	gsize n = g_variant_n_children(fields);
+	g_autoptr(GString) r = record_new();
 
-	/* The value API: a format string is parsed anew at every call. */
-	for (gsize k = 0; k < n; k++) {
-		g_autoptr(GVariant) entry = g_variant_get_child_value(fields, k);
-		g_autoptr(GVariant) key = g_variant_get_child_value(entry, 0);
-		g_autoptr(GVariant) boxed = g_variant_get_child_value(entry, 1);
-		const char *name = g_variant_get_string(key, NULL);
-		guint i = 0;
-
-		while (i < n_spec && (values[i] != NULL || strcmp(name, spec[i].name) != 0))
-			i++;
-		if (i < n_spec)
-			values[i] = g_variant_get_variant(boxed);
-	}
-	for (guint i = 0; i < n_spec; i++) {
-		g_autofree char *why = NULL;
-
-		if (values[i] == NULL ? !spec[i].required
-				      : g_variant_is_of_type(values[i], G_VARIANT_TYPE(spec[i].type)))
-			continue;
-		why = g_strdup_printf("field %s is %s", spec[i].name,
-				      values[i] == NULL ? "missing" : "of the wrong type");
-		corrupt_error(error, w, why);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static GVariant *attendee_encode(const Where *w, const Attendee *a, GError **error)
-{
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-
-	if (!add_string(w, &b, "email", a->email, error) ||
-	    !add_string(w, &b, "name", a->name, error) ||
-	    !add_string(w, &b, "organisation", a->organisation, error) ||
-	    !add_string(w, &b, "country", a->country, error) ||
-	    !add_string(w, &b, "role", a->role, error) ||
-	    !add_string(w, &b, "delegation", a->delegation, error) ||
-	    !add_string(w, &b, "language", a->language, error) ||
-	    !add_strings(w, &b, "days", a->days, error) ||
-	    !add_strings(w, &b, "activities", a->activities, error) ||
-	    !add_strings(w, &b, "waitlist", a->waitlist, error) ||
-	    !add_string(w, &b, "diet", a->diet, error) ||
-	    !add_string(w, &b, "accessibility", a->accessibility, error) ||
-	    !add_string(w, &b, "arrival", a->arrival, error) ||
-	    !add_string(w, &b, "departure", a->departure, error))
+	if (!add_string(w, r, "email", a->email, error) ||
+	    !add_string(w, r, "name", a->name, error) ||
+	    !add_string(w, r, "organisation", a->organisation, error) ||
+	    !add_string(w, r, "country", a->country, error) ||
+	    !add_string(w, r, "role", a->role, error) ||
+	    !add_string(w, r, "delegation", a->delegation, error) ||
+	    !add_string(w, r, "language", a->language, error) ||
+	    !add_strings(w, r, "days", a->days, error) ||
+	    !add_strings(w, r, "activities", a->activities, error) ||
+	    !add_strings(w, r, "waitlist", a->waitlist, error) ||
+	    !add_string(w, r, "diet", a->diet, error) ||
+	    !add_string(w, r, "accessibility", a->accessibility, error) ||
+	    !add_string(w, r, "arrival", a->arrival, error) ||
+	    !add_string(w, r, "departure", a->departure, error))
 		return NULL;
-	add_value(&b, "status",
-			      g_variant_new_string(attendee_status_to_string(a->status)));
-	add_value(&b, "registered_at", g_variant_new_int64(a->registered_at));
-	add_value(&b, "updated_at", g_variant_new_int64(a->updated_at));
-	return record_new(&b);
-}
-
-static char *value_string(GVariant **values, guint i)
-{
-	return values[i] != NULL ? g_variant_dup_string(values[i], NULL) : NULL;
-}
-
-static void value_strings(GVariant **values, guint i, GPtrArray *to)
-{
-	GVariantIter iter;
-	const char *s;
-
-	if (values[i] == NULL)
-		return;
-	g_variant_iter_init(&iter, values[i]);
-	while (g_variant_iter_next(&iter, "&s", &s))
-		g_ptr_array_add(to, g_strdup(s));
-}
-
-/* Unrefs the @n values fields_read() set, leaving NULLs. */
-static void values_clear(GVariant **values, guint n)
-{
-	for (guint i = 0; i < n; i++)
-		g_clear_pointer(&values[i], g_variant_unref);
+	record_add_string(r, "status", attendee_status_to_string(a->status));
+	record_add_int64(r, "registered_at", a->registered_at);
+	record_add_int64(r, "updated_at", a->updated_at);
+	return g_steal_pointer(&r);
 }
 
 /* The fields of an attendee record. */
@@ -759,84 +559,81 @@ enum {
 	AF_N
 };
 
-static const FieldSpec attendee_fields[AF_N] = {
-    [AF_EMAIL] = {"email", "s", TRUE},
-    [AF_NAME] = {"name", "s", FALSE},
-    [AF_ORGANISATION] = {"organisation", "s", FALSE},
-    [AF_COUNTRY] = {"country", "s", FALSE},
-    [AF_ROLE] = {"role", "s", FALSE},
-    [AF_DELEGATION] = {"delegation", "s", FALSE},
-    [AF_LANGUAGE] = {"language", "s", FALSE},
-    [AF_STATUS] = {"status", "s", TRUE},
-    [AF_DAYS] = {"days", "as", FALSE},
-    [AF_ACTIVITIES] = {"activities", "as", FALSE},
-    [AF_WAITLIST] = {"waitlist", "as", FALSE},
-    [AF_DIET] = {"diet", "s", FALSE},
-    [AF_ACCESSIBILITY] = {"accessibility", "s", FALSE},
-    [AF_ARRIVAL] = {"arrival", "s", FALSE},
-    [AF_DEPARTURE] = {"departure", "s", FALSE},
-    [AF_REGISTERED_AT] = {"registered_at", "x", TRUE},
-    [AF_UPDATED_AT] = {"updated_at", "x", TRUE},
+static const RecordSpec attendee_fields[AF_N] = {
+    [AF_EMAIL] = {"email", RECORD_STRING, TRUE},
+    [AF_NAME] = {"name", RECORD_STRING, FALSE},
+    [AF_ORGANISATION] = {"organisation", RECORD_STRING, FALSE},
+    [AF_COUNTRY] = {"country", RECORD_STRING, FALSE},
+    [AF_ROLE] = {"role", RECORD_STRING, FALSE},
+    [AF_DELEGATION] = {"delegation", RECORD_STRING, FALSE},
+    [AF_LANGUAGE] = {"language", RECORD_STRING, FALSE},
+    [AF_STATUS] = {"status", RECORD_STRING, TRUE},
+    [AF_DAYS] = {"days", RECORD_STRINGS, FALSE},
+    [AF_ACTIVITIES] = {"activities", RECORD_STRINGS, FALSE},
+    [AF_WAITLIST] = {"waitlist", RECORD_STRINGS, FALSE},
+    [AF_DIET] = {"diet", RECORD_STRING, FALSE},
+    [AF_ACCESSIBILITY] = {"accessibility", RECORD_STRING, FALSE},
+    [AF_ARRIVAL] = {"arrival", RECORD_STRING, FALSE},
+    [AF_DEPARTURE] = {"departure", RECORD_STRING, FALSE},
+    [AF_REGISTERED_AT] = {"registered_at", RECORD_INT64, TRUE},
+    [AF_UPDATED_AT] = {"updated_at", RECORD_INT64, TRUE},
 };
 
 static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **error)
 {
-	g_autoptr(GVariant) f = record_open(w, val, error);
 	g_autoptr(Attendee) a = NULL;
-	GVariant *v[AF_N] = {NULL};
+	RecordField f[AF_N];
 
-	if (f == NULL)
-		return NULL;
-	if (!fields_read(w, f, attendee_fields, AF_N, v, error))
+	if (!fields_read(w, val, attendee_fields, AF_N, f, error))
 		goto out;
 	a = attendee_new();
-	if (!attendee_status_from_string(g_variant_get_string(v[AF_STATUS], NULL), &a->status)) {
+	if (!attendee_status_from_string(record_field_string(&f[AF_STATUS]), &a->status)) {
 		corrupt_error(error, w, "unknown status");
 		g_clear_pointer(&a, attendee_free);
 		goto out;
 	}
-	a->email = value_string(v, AF_EMAIL);
-	a->name = value_string(v, AF_NAME);
-	a->organisation = value_string(v, AF_ORGANISATION);
-	a->country = value_string(v, AF_COUNTRY);
-	a->role = value_string(v, AF_ROLE);
-	a->delegation = value_string(v, AF_DELEGATION);
-	a->language = value_string(v, AF_LANGUAGE);
-	value_strings(v, AF_DAYS, a->days);
-	value_strings(v, AF_ACTIVITIES, a->activities);
-	value_strings(v, AF_WAITLIST, a->waitlist);
-	a->diet = value_string(v, AF_DIET);
-	a->accessibility = value_string(v, AF_ACCESSIBILITY);
-	a->arrival = value_string(v, AF_ARRIVAL);
-	a->departure = value_string(v, AF_DEPARTURE);
-	a->registered_at = g_variant_get_int64(v[AF_REGISTERED_AT]);
-	a->updated_at = g_variant_get_int64(v[AF_UPDATED_AT]);
+	a->email = record_field_dup_string(&f[AF_EMAIL]);
+	a->name = record_field_dup_string(&f[AF_NAME]);
+	a->organisation = record_field_dup_string(&f[AF_ORGANISATION]);
+	a->country = record_field_dup_string(&f[AF_COUNTRY]);
+	a->role = record_field_dup_string(&f[AF_ROLE]);
+	a->delegation = record_field_dup_string(&f[AF_DELEGATION]);
+	a->language = record_field_dup_string(&f[AF_LANGUAGE]);
+	record_field_strings(&f[AF_DAYS], a->days);
+	record_field_strings(&f[AF_ACTIVITIES], a->activities);
+	record_field_strings(&f[AF_WAITLIST], a->waitlist);
+	a->diet = record_field_dup_string(&f[AF_DIET]);
+	a->accessibility = record_field_dup_string(&f[AF_ACCESSIBILITY]);
+	a->arrival = record_field_dup_string(&f[AF_ARRIVAL]);
+	a->departure = record_field_dup_string(&f[AF_DEPARTURE]);
+	a->registered_at = record_field_int64(&f[AF_REGISTERED_AT]);
+	a->updated_at = record_field_int64(&f[AF_UPDATED_AT]);
 out:
-	values_clear(v, AF_N);
+	record_fields_clear(f, AF_N);
 	return g_steal_pointer(&a);
 }
 
-static GVariant *outbox_encode(const Where *w, const OutboxRow *row, guint64 id, GError **error)
+static GString *outbox_encode(const Where *w, const OutboxRow *row, guint64 id, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) r = record_new();
 
-	if (!add_string(w, &b, "kind", row->kind, error) ||
-	    !add_string(w, &b, "sender", row->sender, error) ||
-	    !add_string(w, &b, "recipient", row->recipient, error) ||
-	    !add_string(w, &b, "message_id", row->message_id, error) ||
-	    !add_string(w, &b, "last_reply", row->last_reply, error))
+	if (!add_string(w, r, "kind", row->kind, error) ||
+	    !add_string(w, r, "sender", row->sender, error) ||
+	    !add_string(w, r, "recipient", row->recipient, error) ||
+	    !add_string(w, r, "message_id", row->message_id, error) ||
+	    !add_string(w, r, "last_reply", row->last_reply, error))
 		return NULL;
-	add_value(&b, "id", g_variant_new_uint64(id));
-	add_value(&b, "state", g_variant_new_string(outbox_state_to_string(row->state)));
-	add_value(&b, "attempts", g_variant_new_uint32(row->attempts));
-	add_value(&b, "created_at", g_variant_new_int64(row->created_at));
-	add_value(&b, "updated_at", g_variant_new_int64(row->updated_at));
-	add_value(&b, "next_try_at", g_variant_new_int64(row->next_try_at));
+	record_add_uint64(r, "id", id);
+	record_add_string(r, "state", outbox_state_to_string(row->state));
+	record_add_uint32(r, "attempts", row->attempts);
+	record_add_int64(r, "created_at", row->created_at);
+	record_add_int64(r, "updated_at", row->updated_at);
+	record_add_int64(r, "next_try_at", row->next_try_at);
 	if (row->owner != 0)
-		add_value(&b, "owner", g_variant_new_int64(row->owner));
+		record_add_int64(r, "owner", row->owner);
 	if (row->bounced)
-		add_value(&b, "bounced", g_variant_new_boolean(TRUE));
-	return record_new(&b);
+		record_add_boolean(r, "bounced", TRUE);
+	return g_steal_pointer(&r);
 }
 
 /* The fields of an outbox record. */
@@ -858,21 +655,21 @@ enum {
 	OF_N
 };
 
-static const FieldSpec outbox_fields[OF_N] = {
-    [OF_ID] = {"id", "t", TRUE},
-    [OF_STATE] = {"state", "s", TRUE},
-    [OF_KIND] = {"kind", "s", FALSE},
-    [OF_SENDER] = {"sender", "s", FALSE},
-    [OF_RECIPIENT] = {"recipient", "s", FALSE},
-    [OF_MESSAGE_ID] = {"message_id", "s", FALSE},
-    [OF_MESSAGE] = {"message", "ay", FALSE},
-    [OF_ATTEMPTS] = {"attempts", "u", TRUE},
-    [OF_CREATED_AT] = {"created_at", "x", TRUE},
-    [OF_UPDATED_AT] = {"updated_at", "x", TRUE},
-    [OF_NEXT_TRY_AT] = {"next_try_at", "x", TRUE},
-    [OF_LAST_REPLY] = {"last_reply", "s", FALSE},
-    [OF_OWNER] = {"owner", "x", FALSE},
-    [OF_BOUNCED] = {"bounced", "b", FALSE},
+static const RecordSpec outbox_fields[OF_N] = {
+    [OF_ID] = {"id", RECORD_UINT64, TRUE},
+    [OF_STATE] = {"state", RECORD_STRING, TRUE},
+    [OF_KIND] = {"kind", RECORD_STRING, FALSE},
+    [OF_SENDER] = {"sender", RECORD_STRING, FALSE},
+    [OF_RECIPIENT] = {"recipient", RECORD_STRING, FALSE},
+    [OF_MESSAGE_ID] = {"message_id", RECORD_STRING, FALSE},
+    [OF_MESSAGE] = {"message", RECORD_BYTES, FALSE},
+    [OF_ATTEMPTS] = {"attempts", RECORD_UINT32, TRUE},
+    [OF_CREATED_AT] = {"created_at", RECORD_INT64, TRUE},
+    [OF_UPDATED_AT] = {"updated_at", RECORD_INT64, TRUE},
+    [OF_NEXT_TRY_AT] = {"next_try_at", RECORD_INT64, TRUE},
+    [OF_LAST_REPLY] = {"last_reply", RECORD_STRING, FALSE},
+    [OF_OWNER] = {"owner", RECORD_INT64, FALSE},
+    [OF_BOUNCED] = {"bounced", RECORD_BOOLEAN, FALSE},
 };
 
 
@@ -885,17 +682,14 @@ static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, 
 static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *val,
 				GError **error)
 {
-	g_autoptr(GVariant) f = record_open(w, val, error);
 	g_autoptr(OutboxRow) row = NULL;
-	GVariant *values[OF_N] = {NULL};
+	RecordField f[OF_N];
 	guint64 be = 0;
 
-	if (f == NULL)
-		return NULL;
-	if (!fields_read(w, f, outbox_fields, OF_N, values, error))
+	if (!fields_read(w, val, outbox_fields, OF_N, f, error))
 		goto out;
 	row = outbox_row_new();
-	row->id = g_variant_get_uint64(values[OF_ID]);
+	row->id = record_field_uint64(&f[OF_ID]);
 	if (w->key->mv_size == sizeof be)
 		memcpy(&be, w->key->mv_data, sizeof be);
 	if (w->key->mv_size != sizeof be || row->id != GUINT64_FROM_BE(be)) {
@@ -903,31 +697,30 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 		g_clear_pointer(&row, outbox_row_free);
 		goto out;
 	}
-	if (!outbox_state_from_string(g_variant_get_string(values[OF_STATE], NULL), &row->state)) {
+	if (!outbox_state_from_string(record_field_string(&f[OF_STATE]), &row->state)) {
 		corrupt_error(error, w, "unknown state");
 		g_clear_pointer(&row, outbox_row_free);
 		goto out;
 	}
-	row->kind = value_string(values, OF_KIND);
-	row->sender = value_string(values, OF_SENDER);
-	row->recipient = value_string(values, OF_RECIPIENT);
-	row->message_id = value_string(values, OF_MESSAGE_ID);
-	row->last_reply = value_string(values, OF_LAST_REPLY);
-	row->attempts = g_variant_get_uint32(values[OF_ATTEMPTS]);
-	row->created_at = g_variant_get_int64(values[OF_CREATED_AT]);
-	row->updated_at = g_variant_get_int64(values[OF_UPDATED_AT]);
-	row->next_try_at = g_variant_get_int64(values[OF_NEXT_TRY_AT]);
-	if (values[OF_OWNER] != NULL)
-		row->owner = g_variant_get_int64(values[OF_OWNER]);
-	row->bounced = values[OF_BOUNCED] != NULL && g_variant_get_boolean(values[OF_BOUNCED]);
-	if (values[OF_MESSAGE] != NULL)
-		row->message = g_variant_get_data_as_bytes(values[OF_MESSAGE]);
-	else if (!blob_get(txn, &txn->store->messages, w->key, &row->message, error))
+	row->kind = record_field_dup_string(&f[OF_KIND]);
+	row->sender = record_field_dup_string(&f[OF_SENDER]);
+	row->recipient = record_field_dup_string(&f[OF_RECIPIENT]);
+	row->message_id = record_field_dup_string(&f[OF_MESSAGE_ID]);
+	row->last_reply = record_field_dup_string(&f[OF_LAST_REPLY]);
+	row->attempts = record_field_uint32(&f[OF_ATTEMPTS]);
+	row->created_at = record_field_int64(&f[OF_CREATED_AT]);
+	row->updated_at = record_field_int64(&f[OF_UPDATED_AT]);
+	row->next_try_at = record_field_int64(&f[OF_NEXT_TRY_AT]);
+	row->owner = record_field_int64(&f[OF_OWNER]);
+	row->bounced = record_field_boolean(&f[OF_BOUNCED]);
+	row->message = record_field_bytes(&f[OF_MESSAGE]);
+	if (row->message == NULL &&
+	    !blob_get(txn, &txn->store->messages, w->key, &row->message, error))
 		g_clear_pointer(&row, outbox_row_free);
 	if (row != NULL && !blob_get(txn, &txn->store->drafts, w->key, &row->draft, error))
 		g_clear_pointer(&row, outbox_row_free);
 out:
-	values_clear(values, OF_N);
+	record_fields_clear(f, OF_N);
 	return g_steal_pointer(&row);
 }
 
@@ -996,7 +789,7 @@ Attendee *store_attendee_get(StoreTxn *txn, const char *email, GError **error)
 gboolean store_attendee_put(StoreTxn *txn, const Attendee *a, GError **error)
 {
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
+	g_autoptr(GString) record = NULL;
 	MDB_val key;
 
 	g_return_val_if_fail(a->email != NULL, FALSE);
@@ -1034,11 +827,11 @@ gboolean store_attendee_foreach(StoreTxn *txn, StoreAttendeeFunc fn, gpointer us
 
 gboolean store_seen_has(StoreTxn *txn, const char *message_id, gboolean *seen, GError **error)
 {
+	static const RecordSpec spec[] = {{"when", RECORD_INT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL;
 	MDB_val key, val;
-	gboolean found;
-	gint64 when;
+	gboolean found, ok = TRUE;
 	Where w = {txn->store, &txn->store->seen, &key};
 
 	key_for_string(txn->store, message_id, &hashed, &key);
@@ -1046,33 +839,32 @@ gboolean store_seen_has(StoreTxn *txn, const char *message_id, gboolean *seen, G
 		return FALSE;
 	/* Decoded only to refuse a record of another version. */
 	if (found) {
-		fields = record_open(&w, &val, error);
-		if (fields == NULL || !field_int64(&w, fields, "when", &when, error))
-			return FALSE;
+		ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
+		record_fields_clear(f, G_N_ELEMENTS(spec));
 	}
 	*seen = found;
-	return TRUE;
+	return ok;
 }
 
 gboolean store_seen_add(StoreTxn *txn, const char *message_id, gint64 when, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = record_new();
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val key;
 
 	key_for_string(txn->store, message_id, &hashed, &key);
-	add_value(&b, "when", g_variant_new_int64(when));
-	record = record_new(&b);
+	record_add_int64(record, "when", when);
 	return txn_put(txn, &txn->store->seen, &key, record, 0, error);
 }
 
 gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint limit,
 			 gboolean *allowed, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	static const RecordSpec spec[] = {{"start", RECORD_INT64, TRUE},
+					  {"count", RECORD_INT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
+	g_autoptr(GString) record = NULL;
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL, record = NULL;
 	gint64 start = now, count = 0;
 	MDB_val key, val;
 	gboolean found;
@@ -1082,17 +874,13 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	if (!txn_get(txn, &txn->store->rate, &key, &val, &found, error))
 		return FALSE;
 	if (found) {
-		static const FieldSpec spec[] = {{"start", "x", TRUE}, {"count", "x", TRUE}};
-		GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
-		gboolean ok;
+		gboolean ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
 
-		fields = record_open(&w, &val, error);
-		ok = fields != NULL && fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error);
 		if (ok) {
-			start = g_variant_get_int64(v[0]);
-			count = g_variant_get_int64(v[1]);
+			start = record_field_int64(&f[0]);
+			count = record_field_int64(&f[1]);
 		}
-		values_clear(v, G_N_ELEMENTS(spec));
+		record_fields_clear(f, G_N_ELEMENTS(spec));
 		if (!ok)
 			return FALSE;
 	}
@@ -1104,9 +892,9 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 	*allowed = count < (gint64)limit;
 	if (!*allowed)
 		return TRUE;
-	add_value(&b, "start", g_variant_new_int64(start));
-	add_value(&b, "count", g_variant_new_int64(count + 1));
-	record = record_new(&b);
+	record = record_new();
+	record_add_int64(record, "start", start);
+	record_add_int64(record, "count", count + 1);
 	return txn_put(txn, &txn->store->rate, &key, record, 0, error);
 }
 
@@ -1117,15 +905,15 @@ gboolean store_rate_take(StoreTxn *txn, const char *address, gint64 now, guint l
 static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p, char **queue,
 			    GError **error)
 {
-	static const FieldSpec spec[] = {{"taken", "x", TRUE},
-					 {"waiting", "x", FALSE},
-					 {"next", "t", FALSE},
-					 {"queue", "s", FALSE}};
-	GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
+	static const RecordSpec spec[] = {{"taken", RECORD_INT64, TRUE},
+					  {"waiting", RECORD_INT64, FALSE},
+					  {"next", RECORD_UINT64, FALSE},
+					  {"queue", RECORD_STRING, FALSE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL;
 	MDB_val key, val;
 	gboolean found, ok;
+	const char *q;
 	Where w = {txn->store, &txn->store->places, &key};
 
 	*p = (StorePlaces){0, 0, 0};
@@ -1135,32 +923,30 @@ static gboolean places_read(StoreTxn *txn, const char *activity, StorePlaces *p,
 		return FALSE;
 	if (!found)
 		return TRUE;
-	fields = record_open(&w, &val, error);
-	ok = fields != NULL && fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error);
+	ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
 	if (ok) {
-		p->taken = (guint)g_variant_get_int64(v[0]);
-		p->waiting = v[1] != NULL ? (guint)g_variant_get_int64(v[1]) : 0;
-		p->next = v[2] != NULL ? g_variant_get_uint64(v[2]) : 0;
-		if (v[3] != NULL && *g_variant_get_string(v[3], NULL) != '\0')
-			*queue = g_variant_dup_string(v[3], NULL);
+		p->taken = (guint)record_field_int64(&f[0]);
+		p->waiting = (guint)record_field_int64(&f[1]);
+		p->next = record_field_uint64(&f[2]);
+		q = record_field_string(&f[3]);
+		if (q != NULL && *q != '\0')
+			*queue = g_strdup(q);
 	}
-	values_clear(v, G_N_ELEMENTS(spec));
+	record_fields_clear(f, G_N_ELEMENTS(spec));
 	return ok;
 }
 
 static gboolean places_write(StoreTxn *txn, const char *activity, const StorePlaces *p,
 			     GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = record_new();
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val key;
 
 	key_for_string(txn->store, activity, &hashed, &key);
-	add_value(&b, "taken", g_variant_new_int64(p->taken));
-	add_value(&b, "waiting", g_variant_new_int64(p->waiting));
-	add_value(&b, "next", g_variant_new_uint64(p->next));
-	record = record_new(&b);
+	record_add_int64(record, "taken", p->taken);
+	record_add_int64(record, "waiting", p->waiting);
+	record_add_uint64(record, "next", p->next);
 	return txn_put(txn, &txn->store->places, &key, record, 0, error);
 }
 
@@ -1416,33 +1202,59 @@ void store_pending_free(StorePending *p)
 
 gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = record_new();
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val key;
 	Where w = {txn->store, &txn->store->pending, &key};
 
 	key_for_string(txn->store, p->token, &hashed, &key);
-	if (!add_string(&w, &b, "email", p->email, error) ||
-	    !add_string(&w, &b, "action", p->action, error) ||
-	    !add_string(&w, &b, "subject", p->subject, error) ||
-	    !add_string(&w, &b, "detail", p->detail, error) ||
-	    !add_string(&w, &b, "body", p->body, error) ||
-	    !add_string(&w, &b, "from_name", p->from_name, error) ||
-	    !add_string(&w, &b, "message_id", p->message_id, error) ||
-	    !add_string(&w, &b, "references", p->references, error))
+	if (!add_string(&w, record, "email", p->email, error) ||
+	    !add_string(&w, record, "action", p->action, error) ||
+	    !add_string(&w, record, "subject", p->subject, error) ||
+	    !add_string(&w, record, "detail", p->detail, error) ||
+	    !add_string(&w, record, "body", p->body, error) ||
+	    !add_string(&w, record, "from_name", p->from_name, error) ||
+	    !add_string(&w, record, "message_id", p->message_id, error) ||
+	    !add_string(&w, record, "references", p->references, error))
 		return FALSE;
-	add_value(&b, "created_at", g_variant_new_int64(p->created_at));
-	add_value(&b, "expires_at", g_variant_new_int64(p->expires_at));
-	record = record_new(&b);
+	record_add_int64(record, "created_at", p->created_at);
+	record_add_int64(record, "expires_at", p->expires_at);
 	return txn_put(txn, &txn->store->pending, &key, record, 0, error);
 }
+
+/* The fields of a pending request. */
+enum {
+	PF_EMAIL,
+	PF_ACTION,
+	PF_SUBJECT,
+	PF_DETAIL,
+	PF_BODY,
+	PF_FROM_NAME,
+	PF_MESSAGE_ID,
+	PF_REFERENCES,
+	PF_CREATED_AT,
+	PF_EXPIRES_AT,
+	PF_N
+};
+
+static const RecordSpec pending_fields[PF_N] = {
+    [PF_EMAIL] = {"email", RECORD_STRING, TRUE},
+    [PF_ACTION] = {"action", RECORD_STRING, TRUE},
+    [PF_SUBJECT] = {"subject", RECORD_STRING, FALSE},
+    [PF_DETAIL] = {"detail", RECORD_STRING, FALSE},
+    [PF_BODY] = {"body", RECORD_STRING, FALSE},
+    [PF_FROM_NAME] = {"from_name", RECORD_STRING, FALSE},
+    [PF_MESSAGE_ID] = {"message_id", RECORD_STRING, FALSE},
+    [PF_REFERENCES] = {"references", RECORD_STRING, FALSE},
+    [PF_CREATED_AT] = {"created_at", RECORD_INT64, TRUE},
+    [PF_EXPIRES_AT] = {"expires_at", RECORD_INT64, TRUE},
+};
 
 StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error)
 {
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL;
-	StorePending *p;
+	StorePending *p = NULL;
+	RecordField f[PF_N];
 	MDB_val key, val;
 	gboolean found;
 	Where w = {txn->store, &txn->store->pending, &key};
@@ -1450,24 +1262,21 @@ StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error
 	key_for_string(txn->store, token, &hashed, &key);
 	if (!txn_get(txn, &txn->store->pending, &key, &val, &found, error) || !found)
 		return NULL;
-	fields = record_open(&w, &val, error);
-	if (fields == NULL)
-		return NULL;
-	p = g_new0(StorePending, 1);
-	p->token = g_strdup(token);
-	if (!field_string(&w, fields, "email", TRUE, &p->email, error) ||
-	    !field_string(&w, fields, "action", TRUE, &p->action, error) ||
-	    !field_string(&w, fields, "subject", FALSE, &p->subject, error) ||
-	    !field_string(&w, fields, "detail", FALSE, &p->detail, error) ||
-	    !field_string(&w, fields, "body", FALSE, &p->body, error) ||
-	    !field_string(&w, fields, "from_name", FALSE, &p->from_name, error) ||
-	    !field_string(&w, fields, "message_id", FALSE, &p->message_id, error) ||
-	    !field_string(&w, fields, "references", FALSE, &p->references, error) ||
-	    !field_int64(&w, fields, "created_at", &p->created_at, error) ||
-	    !field_int64(&w, fields, "expires_at", &p->expires_at, error)) {
-		store_pending_free(p);
-		return NULL;
+	if (fields_read(&w, &val, pending_fields, PF_N, f, error)) {
+		p = g_new0(StorePending, 1);
+		p->token = g_strdup(token);
+		p->email = record_field_dup_string(&f[PF_EMAIL]);
+		p->action = record_field_dup_string(&f[PF_ACTION]);
+		p->subject = record_field_dup_string(&f[PF_SUBJECT]);
+		p->detail = record_field_dup_string(&f[PF_DETAIL]);
+		p->body = record_field_dup_string(&f[PF_BODY]);
+		p->from_name = record_field_dup_string(&f[PF_FROM_NAME]);
+		p->message_id = record_field_dup_string(&f[PF_MESSAGE_ID]);
+		p->references = record_field_dup_string(&f[PF_REFERENCES]);
+		p->created_at = record_field_int64(&f[PF_CREATED_AT]);
+		p->expires_at = record_field_int64(&f[PF_EXPIRES_AT]);
 	}
+	record_fields_clear(f, PF_N);
 	return p;
 }
 
@@ -1489,10 +1298,11 @@ gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error)
 /* The id store_outbox_add() assigns next: 1 in a new store. */
 static gboolean meta_next_id(StoreTxn *txn, guint64 *next, GError **error)
 {
-	g_autoptr(GVariant) fields = NULL;
+	static const RecordSpec spec[] = {{"value", RECORD_UINT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	MDB_val key = {strlen(META_OUTBOX_NEXT_ID), META_OUTBOX_NEXT_ID};
 	MDB_val val;
-	gboolean found;
+	gboolean found, ok;
 	Where w = {txn->store, &txn->store->meta, &key};
 
 	if (txn->next_id_read) {
@@ -1503,8 +1313,11 @@ static gboolean meta_next_id(StoreTxn *txn, guint64 *next, GError **error)
 		return FALSE;
 	*next = 1;
 	if (found) {
-		fields = record_open(&w, &val, error);
-		if (fields == NULL || !field_uint64(&w, fields, "value", next, error))
+		ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
+		if (ok)
+			*next = record_field_uint64(&f[0]);
+		record_fields_clear(f, G_N_ELEMENTS(spec));
+		if (!ok)
 			return FALSE;
 	}
 	txn->next_id = *next;
@@ -1520,23 +1333,21 @@ static void meta_set_next_id(StoreTxn *txn, guint64 next)
 
 static gboolean txn_flush(StoreTxn *txn, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autoptr(GVariant) record = NULL;
+	g_autoptr(GString) record = NULL;
 	MDB_val key = {strlen(META_OUTBOX_NEXT_ID), META_OUTBOX_NEXT_ID};
 
 	if (!places_flush(txn, error))
 		return FALSE;
 	if (!txn->next_id_changed)
 		return TRUE;
-	add_value(&b, "value", g_variant_new_uint64(txn->next_id));
-	record = record_new(&b);
+	record = record_new();
+	record_add_uint64(record, "value", txn->next_id);
 	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
 
 /* A row's message (or draft) lives apart from its record, raw: the record
  * is rewritten at every step of sending (claimed, sent, retried) while the
- * message never changes, and GVariant checks a byte string byte by byte,
- * which made reading the outbox cost more than sending it. */
+ * message never changes, and written only once. */
 static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, GBytes **blob,
 			 GError **error)
 {
@@ -1577,7 +1388,7 @@ static gboolean blob_put(StoreTxn *txn, const Table *table, MDB_val *key, GBytes
 static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, unsigned int flags,
 			     GError **error)
 {
-	g_autoptr(GVariant) record = NULL;
+	g_autoptr(GString) record = NULL;
 	guint64 be;
 	MDB_val key;
 
@@ -1706,12 +1517,12 @@ void store_mark_free(StoreMark *m)
 
 StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error)
 {
-	static const FieldSpec spec[] = {
-	    {"when", "x", TRUE}, {"value", "t", TRUE}, {"what", "s", TRUE}};
-	GVariant *v[G_N_ELEMENTS(spec)] = {NULL};
+	static const RecordSpec spec[] = {{"when", RECORD_INT64, TRUE},
+					  {"value", RECORD_UINT64, TRUE},
+					  {"what", RECORD_STRING, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL;
-	g_autoptr(StoreMark) m = NULL;
+	StoreMark *m = NULL;
 	MDB_val k, val;
 	gboolean found;
 	Where w = {txn->store, &txn->store->marks, &k};
@@ -1719,33 +1530,28 @@ StoreMark *store_mark_get(StoreTxn *txn, const char *key, GError **error)
 	key_for_string(txn->store, key, &hashed, &k);
 	if (!txn_get(txn, &txn->store->marks, &k, &val, &found, error) || !found)
 		return NULL;
-	fields = record_open(&w, &val, error);
-	if (fields == NULL)
-		return NULL;
-	if (fields_read(&w, fields, spec, G_N_ELEMENTS(spec), v, error)) {
+	if (fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error)) {
 		m = g_new0(StoreMark, 1);
-		m->when = g_variant_get_int64(v[0]);
-		m->value = g_variant_get_uint64(v[1]);
-		m->what = g_variant_dup_string(v[2], NULL);
+		m->when = record_field_int64(&f[0]);
+		m->value = record_field_uint64(&f[1]);
+		m->what = record_field_dup_string(&f[2]);
 	}
-	values_clear(v, G_N_ELEMENTS(spec));
-	return g_steal_pointer(&m);
+	record_fields_clear(f, G_N_ELEMENTS(spec));
+	return m;
 }
 
 gboolean store_mark_put(StoreTxn *txn, const char *key, const StoreMark *m, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = record_new();
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val k;
 	Where w = {txn->store, &txn->store->marks, &k};
 
 	key_for_string(txn->store, key, &hashed, &k);
-	if (!add_string(&w, &b, "what", m->what != NULL ? m->what : "", error))
+	if (!add_string(&w, record, "what", m->what != NULL ? m->what : "", error))
 		return FALSE;
-	add_value(&b, "when", g_variant_new_int64(m->when));
-	add_value(&b, "value", g_variant_new_uint64(m->value));
-	record = record_new(&b);
+	record_add_int64(record, "when", m->when);
+	record_add_uint64(record, "value", m->value);
 	return txn_put(txn, &txn->store->marks, &k, record, 0, error);
 }
 
@@ -1773,35 +1579,50 @@ void store_journal_entry_free(StoreJournalEntry *e)
 	g_free(e);
 }
 
+/* The fields of a journal entry. */
+enum { JF_SEQ, JF_WHEN, JF_ACTION, JF_EMAIL, JF_NAME, JF_DETAIL, JF_FIELDS, JF_BEFORE, JF_AFTER, JF_N };
+
+static const RecordSpec journal_fields[JF_N] = {
+    [JF_SEQ] = {"seq", RECORD_UINT64, TRUE},
+    [JF_WHEN] = {"when", RECORD_INT64, TRUE},
+    [JF_ACTION] = {"action", RECORD_STRING, TRUE},
+    [JF_EMAIL] = {"email", RECORD_STRING, TRUE},
+    [JF_NAME] = {"name", RECORD_STRING, FALSE},
+    [JF_DETAIL] = {"detail", RECORD_STRING, FALSE},
+    [JF_FIELDS] = {"fields", RECORD_STRINGS, FALSE},
+    [JF_BEFORE] = {"before", RECORD_STRINGS, FALSE},
+    [JF_AFTER] = {"after", RECORD_STRINGS, FALSE},
+};
+
 static StoreJournalEntry *journal_decode(const Where *w, const MDB_val *val, GError **error)
 {
-	g_autoptr(GVariant) f = record_open(w, val, error);
 	g_autoptr(StoreJournalEntry) e = NULL;
+	RecordField f[JF_N];
 	guint64 be = 0;
 
-	if (f == NULL)
-		return NULL;
+	if (!fields_read(w, val, journal_fields, JF_N, f, error))
+		goto out;
 	e = store_journal_entry_new();
-	if (!field_uint64(w, f, "seq", &e->seq, error) ||
-	    !field_int64(w, f, "when", &e->when, error) ||
-	    !field_string(w, f, "action", TRUE, &e->action, error) ||
-	    !field_string(w, f, "email", TRUE, &e->email, error) ||
-	    !field_string(w, f, "name", FALSE, &e->name, error) ||
-	    !field_string(w, f, "detail", FALSE, &e->detail, error) ||
-	    !field_strings(w, f, "fields", e->fields, error) ||
-	    !field_strings(w, f, "before", e->before, error) ||
-	    !field_strings(w, f, "after", e->after, error))
-		return NULL;
+	e->seq = record_field_uint64(&f[JF_SEQ]);
+	e->when = record_field_int64(&f[JF_WHEN]);
+	e->action = record_field_dup_string(&f[JF_ACTION]);
+	e->email = record_field_dup_string(&f[JF_EMAIL]);
+	e->name = record_field_dup_string(&f[JF_NAME]);
+	e->detail = record_field_dup_string(&f[JF_DETAIL]);
+	record_field_strings(&f[JF_FIELDS], e->fields);
+	record_field_strings(&f[JF_BEFORE], e->before);
+	record_field_strings(&f[JF_AFTER], e->after);
 	if (w->key->mv_size == sizeof be)
 		memcpy(&be, w->key->mv_data, sizeof be);
 	if (w->key->mv_size != sizeof be || e->seq != GUINT64_FROM_BE(be)) {
 		corrupt_error(error, w, "its seq is not its key");
-		return NULL;
-	}
-	if (e->before->len != e->fields->len || e->after->len != e->fields->len) {
+		g_clear_pointer(&e, store_journal_entry_free);
+	} else if (e->before->len != e->fields->len || e->after->len != e->fields->len) {
 		corrupt_error(error, w, "fields, before and after differ in length");
-		return NULL;
+		g_clear_pointer(&e, store_journal_entry_free);
 	}
+out:
+	record_fields_clear(f, JF_N);
 	return g_steal_pointer(&e);
 }
 
@@ -1832,8 +1653,7 @@ gboolean store_journal_last(StoreTxn *txn, guint64 *last, GError **error)
 
 gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autoptr(GVariant) record = NULL;
+	g_autoptr(GString) record = record_new();
 	guint64 last, be;
 	MDB_val key;
 	Where w = {txn->store, &txn->store->journal, &key};
@@ -1841,17 +1661,16 @@ gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
 	if (!store_journal_last(txn, &last, error))
 		return FALSE;
 	key_for_id(last + 1, &be, &key);
-	if (!add_string(&w, &b, "action", e->action, error) ||
-	    !add_string(&w, &b, "email", e->email, error) ||
-	    !add_string(&w, &b, "name", e->name, error) ||
-	    !add_string(&w, &b, "detail", e->detail, error) ||
-	    !add_strings(&w, &b, "fields", e->fields, error) ||
-	    !add_strings(&w, &b, "before", e->before, error) ||
-	    !add_strings(&w, &b, "after", e->after, error))
+	if (!add_string(&w, record, "action", e->action, error) ||
+	    !add_string(&w, record, "email", e->email, error) ||
+	    !add_string(&w, record, "name", e->name, error) ||
+	    !add_string(&w, record, "detail", e->detail, error) ||
+	    !add_strings(&w, record, "fields", e->fields, error) ||
+	    !add_strings(&w, record, "before", e->before, error) ||
+	    !add_strings(&w, record, "after", e->after, error))
 		return FALSE;
-	add_value(&b, "seq", g_variant_new_uint64(last + 1));
-	add_value(&b, "when", g_variant_new_int64(e->when));
-	record = record_new(&b);
+	record_add_uint64(record, "seq", last + 1);
+	record_add_int64(record, "when", e->when);
 	if (!txn_put(txn, &txn->store->journal, &key, record, MDB_NOOVERWRITE, error))
 		return FALSE;
 	e->seq = last + 1;
@@ -1906,8 +1725,11 @@ void store_itinerary_free(StoreItinerary *it)
 
 StoreItinerary *store_itinerary_get(StoreTxn *txn, const char *email, GError **error)
 {
+	static const RecordSpec spec[] = {{"sequence", RECORD_UINT64, TRUE},
+					  {"activities", RECORD_STRINGS, FALSE},
+					  {"sent_at", RECORD_INT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) fields = NULL;
 	g_autoptr(StoreItinerary) it = NULL;
 	guint64 sequence;
 	MDB_val key, val;
@@ -1917,45 +1739,42 @@ StoreItinerary *store_itinerary_get(StoreTxn *txn, const char *email, GError **e
 	key_for_string(txn->store, email, &hashed, &key);
 	if (!txn_get(txn, &txn->store->itineraries, &key, &val, &found, error) || !found)
 		return NULL;
-	fields = record_open(&w, &val, error);
-	if (fields == NULL)
-		return NULL;
-	it = store_itinerary_new();
-	if (!field_uint64(&w, fields, "sequence", &sequence, error) ||
-	    !field_strings(&w, fields, "activities", it->activities, error) ||
-	    !field_int64(&w, fields, "sent_at", &it->sent_at, error))
-		return NULL;
+	if (!fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error))
+		goto out;
+	sequence = record_field_uint64(&f[0]);
 	if (sequence > G_MAXUINT) {
 		corrupt_error(error, &w, "sequence out of range");
-		return NULL;
+		goto out;
 	}
+	it = store_itinerary_new();
 	it->sequence = (guint)sequence;
+	record_field_strings(&f[1], it->activities);
+	it->sent_at = record_field_int64(&f[2]);
+out:
+	record_fields_clear(f, G_N_ELEMENTS(spec));
 	return g_steal_pointer(&it);
 }
 
 gboolean store_itinerary_put(StoreTxn *txn, const char *email, const StoreItinerary *it,
 			     GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = record_new();
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val key;
 	Where w = {txn->store, &txn->store->itineraries, &key};
 
 	key_for_string(txn->store, email, &hashed, &key);
-	if (!add_strings(&w, &b, "activities", it->activities, error))
+	if (!add_strings(&w, record, "activities", it->activities, error))
 		return FALSE;
-	add_value(&b, "sequence", g_variant_new_uint64(it->sequence));
-	add_value(&b, "sent_at", g_variant_new_int64(it->sent_at));
-	record = record_new(&b);
+	record_add_uint64(record, "sequence", it->sequence);
+	record_add_int64(record, "sent_at", it->sent_at);
 	return txn_put(txn, &txn->store->itineraries, &key, record, 0, error);
 }
 
 gboolean store_due_add(StoreTxn *txn, const char *email, gint64 when, GError **error)
 {
-	g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GString) record = NULL;
 	g_autofree char *hashed = NULL;
-	g_autoptr(GVariant) record = NULL;
 	MDB_val key, val;
 	gboolean found;
 	Where w = {txn->store, &txn->store->due, &key};
@@ -1965,10 +1784,10 @@ gboolean store_due_add(StoreTxn *txn, const char *email, gint64 when, GError **e
 		return FALSE;
 	if (found)
 		return TRUE;
-	if (!add_string(&w, &b, "email", email, error))
+	record = record_new();
+	if (!add_string(&w, record, "email", email, error))
 		return FALSE;
-	add_value(&b, "since", g_variant_new_int64(when));
-	record = record_new(&b);
+	record_add_int64(record, "since", when);
 	return txn_put(txn, &txn->store->due, &key, record, 0, error);
 }
 
@@ -1989,16 +1808,16 @@ typedef struct {
 static gboolean due_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
 			  GError **error)
 {
+	static const RecordSpec spec[] = {{"email", RECORD_STRING, TRUE},
+					  {"since", RECORD_INT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
 	DueVisit *v = data;
-	g_autoptr(GVariant) fields = record_open(w, val, error);
-	g_autofree char *email = NULL;
-	gint64 since;
+	gboolean ok = fields_read(w, val, spec, G_N_ELEMENTS(spec), f, error);
 
-	if (fields == NULL || !field_string(w, fields, "email", TRUE, &email, error) ||
-	    !field_int64(w, fields, "since", &since, error))
-		return FALSE;
-	*more = v->fn(email, since, v->user_data);
-	return TRUE;
+	if (ok)
+		*more = v->fn(record_field_string(&f[0]), record_field_int64(&f[1]), v->user_data);
+	record_fields_clear(f, G_N_ELEMENTS(spec));
+	return ok;
 }
 
 gboolean store_due_foreach(StoreTxn *txn, StoreDueFunc fn, gpointer user_data, GError **error)

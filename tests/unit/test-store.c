@@ -888,6 +888,58 @@ static void test_old_waiting_list(void)
 	scratch_free(dir);
 }
 
+/* A store written before records had version 2 (GVariant dictionaries)
+ * still reads, and a record rewritten reads back the same. */
+static void test_version_1_records(void)
+{
+	char *dir = scratch_new();
+	const char *days[] = {"2025-09-15", "2025-09-16"};
+	const char *none[] = {NULL};
+	g_auto(GVariantBuilder) fields = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) old = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) again = g_ptr_array_new_with_free_func((GDestroyNotify)attendee_free);
+	g_autoptr(Attendee) a = NULL;
+	g_autoptr(Attendee) b = NULL;
+	Store *store;
+	StoreTxn *txn;
+
+	store_close(open_store(dir));
+	g_variant_builder_add(&fields, "{sv}", "email", g_variant_new_string("ana@example.ro"));
+	g_variant_builder_add(&fields, "{sv}", "name", g_variant_new_string("Ana Ionescu"));
+	g_variant_builder_add(&fields, "{sv}", "status", g_variant_new_string("confirmed"));
+	g_variant_builder_add(&fields, "{sv}", "days", g_variant_new_strv(days, 2));
+	g_variant_builder_add(&fields, "{sv}", "activities", g_variant_new_strv(none, 0));
+	g_variant_builder_add(&fields, "{sv}", "registered_at", g_variant_new_int64(1756713600));
+	g_variant_builder_add(&fields, "{sv}", "updated_at", g_variant_new_int64(1756800000));
+	old = g_variant_ref_sink(g_variant_new("(u@a{sv})", 1, g_variant_builder_end(&fields)));
+	plant_attendee_record(dir, "ana@example.ro", old);
+
+	store = open_store(dir);
+	txn = store_read_begin(store, &error);
+	a = store_attendee_get(txn, "ana@example.ro", &error);
+	g_assert_no_error(error);
+	store_read_end(txn);
+	g_assert_nonnull(a);
+	g_assert_cmpstr(a->name, ==, "Ana Ionescu");
+	g_assert_cmpint(a->status, ==, ATTENDEE_CONFIRMED);
+	g_assert_cmpuint(a->days->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(a->days, 1), ==, "2025-09-16");
+	g_assert_cmpuint(a->activities->len, ==, 0);
+	g_assert_null(a->organisation);
+	g_assert_cmpint(a->updated_at, ==, 1756800000);
+
+	g_ptr_array_add(again, attendee_copy(a));
+	write_attendees(store, again);
+	txn = store_read_begin(store, &error);
+	b = store_attendee_get(txn, "ana@example.ro", &error);
+	g_assert_no_error(error);
+	store_read_end(txn);
+	assert_attendee_equal(a, b);
+	store_close(store);
+	scratch_free(dir);
+}
+
 static gboolean count_attendee(const Attendee *a, gpointer user_data)
 {
 	(void)a;
@@ -955,5 +1007,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/map-grown-elsewhere", test_map_grown_elsewhere);
 	g_test_add_func("/store/unknown-version", test_unknown_version);
 	g_test_add_func("/store/old-waiting-list", test_old_waiting_list);
+	g_test_add_func("/store/version-1-records", test_version_1_records);
 	return g_test_run();
 }
