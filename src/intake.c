@@ -4,8 +4,8 @@
  * and never acknowledged early. Messages are taken in batches that share
  * one durable commit (group commit), as a synced LMDB commit costs far
  * more than reading a message. A reader thread parses the next batch (GMime
- * and the request, both pure) while this one decides and commits the
- * current one, so that the two halves of the work use two cores. */
+ * and the request, both pure) while this one decides, commits and settles
+ * the current one, so that the two halves of the work use two cores. */
 #include "intake.h"
 
 #include <string.h>
@@ -32,8 +32,7 @@ typedef struct {
 /* How many batches the reader may have parsed ahead of the commits. */
 #define INTAKE_AHEAD 2
 
-/* A batch the reader thread hands over (the last has last set), and the
- * commit hands back to be settled. */
+/* A batch the reader thread hands over (the last has last set). */
 typedef struct {
 	Item items[INTAKE_BATCH];
 	guint n;
@@ -45,8 +44,9 @@ typedef struct {
 	GPtrArray *names;
 	GAsyncQueue *ready;    /* Chunk *, in order */
 	GAsyncQueue *room;     /* one token per batch the reader may read ahead */
-	GAsyncQueue *spent;    /* Chunk *, committed, for the reader to settle */
-	IntakeStats stats;     /* the reader's counts: all but deferred commits */
+	GAsyncQueue *spent;    /* Chunk *, settled, for the reader to free */
+	IntakeStats stats;     /* the reader's counts: messages read, quarantined
+				* or deferred unread */
 } Reader;
 
 static void item_clear(Item *item)
@@ -155,37 +155,39 @@ static void commit_items(const CommandContext *ctx, Store *store, Item *items, g
 		commit_items(ctx, store, &items[i], 1, stats);
 }
 
-/* Moves the committed items of @c to cur/, tells their outcome, and frees
- * the batch: in the reader's thread, which allocated it. */
-static void settle_chunk(Reader *rd, Chunk *c)
+/* Moves the committed items of @c to cur/ and tells their outcome. */
+static void settle_chunk(const Config *cfg, Chunk *c, IntakeStats *stats)
 {
-	for (guint k = 0; k < c->n; k++) {
+	for (guint k = 0; k < c->n; k++)
 		if (c->items[k].committed)
-			settle_item(rd->cfg, &c->items[k], &rd->stats);
+			settle_item(cfg, &c->items[k], stats);
+}
+
+/* Frees @c: in the reader's thread, which allocated it, as glibc's malloc
+ * serves a thread from its own arena and frees from another thread contend
+ * for that arena's lock. */
+static void chunk_free(Chunk *c)
+{
+	for (guint k = 0; k < c->n; k++)
 		item_clear(&c->items[k]);
-	}
 	g_free(c);
 }
 
 /* The reader thread: parses the names in order, a batch at a time, at most
- * INTAKE_AHEAD batches ahead of the commits, and settles each batch once
- * committed (the renames, the log lines and the frees off the committing
- * thread). */
+ * INTAKE_AHEAD batches ahead of the commits. */
 static gpointer reader_main(gpointer data)
 {
 	Reader *rd = data;
-	guint i = 0, out = 0;
-	Chunk *spent;
+	guint i = 0;
 
 	for (;;) {
-		Chunk *c = g_new0(Chunk, 1);
+		Chunk *c;
 		gsize text = 0;
 
-		while ((spent = g_async_queue_try_pop(rd->spent)) != NULL) {
-			settle_chunk(rd, spent);
-			out--;
-		}
 		g_async_queue_pop(rd->room);
+		while ((c = g_async_queue_try_pop(rd->spent)) != NULL)
+			chunk_free(c);
+		c = g_new0(Chunk, 1);
 		while (i < rd->names->len && c->n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
 			if (read_item(rd->cfg, g_ptr_array_index(rd->names, i), &c->items[c->n],
 				      &rd->stats))
@@ -194,13 +196,9 @@ static gpointer reader_main(gpointer data)
 		}
 		c->last = i >= rd->names->len;
 		g_async_queue_push(rd->ready, c);
-		out++;
 		if (c->last)
-			break;
+			return NULL;
 	}
-	for (; out > 0; out--)
-		settle_chunk(rd, g_async_queue_pop(rd->spent));
-	return NULL;
 }
 
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
@@ -223,7 +221,7 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 	rd.names = names;
 	rd.ready = g_async_queue_new();
 	rd.room = g_async_queue_new();
-	rd.spent = g_async_queue_new();
+	rd.spent = g_async_queue_new_full((GDestroyNotify)chunk_free);
 	for (guint k = 0; k < INTAKE_AHEAD; k++)
 		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
 	reader = g_thread_new("intake-reader", reader_main, &rd);
@@ -233,16 +231,14 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 		g_async_queue_push(rd.room, GUINT_TO_POINTER(1));
 		commit_items(&ctx, store, c->items, c->n, stats);
 		last = c->last;
+		settle_chunk(cfg, c, stats);
 		g_async_queue_push(rd.spent, c);
 	}
 	g_thread_join(reader);
 	g_async_queue_unref(rd.ready);
 	g_async_queue_unref(rd.room);
-	g_async_queue_unref(rd.spent);
+	g_async_queue_unref(rd.spent); /* frees the batches the reader had no need to */
 	stats->messages += rd.stats.messages;
-	stats->answered += rd.stats.answered;
-	stats->duplicates += rd.stats.duplicates;
-	stats->robots += rd.stats.robots;
 	stats->quarantined += rd.stats.quarantined;
 	stats->deferred += rd.stats.deferred;
 	if (!maildir_sync(cfg->intake_dir, &sync_error))
