@@ -143,10 +143,9 @@ static gboolean word_in(const char *folded, const char *words)
 	return FALSE;
 }
 
-static const FieldInfo *field_for_key(const char *key, gboolean *french)
+/* The field a key names; @folded: the key, text_fold()ed. */
+static const FieldInfo *field_for_key(const char *folded, gboolean *french)
 {
-	g_autofree char *folded = text_fold(key);
-
 	for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
 		if (word_in(folded, fields[i].keys)) {
 			*french = FALSE;
@@ -245,23 +244,50 @@ static const char *const weekday_abbrevs[] = {"mon|lun", "tue|tues|mar", "wed|me
 					      "thu|thur|thurs|jeu", "fri|ven", "sat|sam",
 					      "sun|dim"};
 
+/* The names of weekdays (1 to 7) and months (1 to 12), folded, in English
+ * and French: folded once, as every date someone writes is read against
+ * them. */
+typedef struct {
+	char *weekday[8][2];
+	char *month[13][2];
+} FoldedNames;
+
+static const FoldedNames *folded_names(void)
+{
+	static FoldedNames names;
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		static const char *const langs[2] = {"en", "fr"};
+
+		for (guint l = 0; l < 2; l++) {
+			for (int d = 1; d <= 7; d++)
+				names.weekday[d][l] = text_fold(text_weekday_name(d, langs[l]));
+			for (int m = 1; m <= 12; m++)
+				names.month[m][l] = text_fold(text_month_name(m, langs[l]));
+		}
+		g_once_init_leave(&done, 1);
+	}
+	return &names;
+}
+
 static int fold_weekday(const char *w)
 {
-	for (int d = 1; d <= 7; d++) {
-		g_autofree char *en = text_fold(text_weekday_name(d, "en"));
-		g_autofree char *fr = text_fold(text_weekday_name(d, "fr"));
+	const FoldedNames *names = folded_names();
 
-		if (strcmp(w, en) == 0 || strcmp(w, fr) == 0 || word_in(w, weekday_abbrevs[d - 1]))
+	for (int d = 1; d <= 7; d++)
+		if (strcmp(w, names->weekday[d][0]) == 0 || strcmp(w, names->weekday[d][1]) == 0 ||
+		    word_in(w, weekday_abbrevs[d - 1]))
 			return d;
-	}
 	return 0;
 }
 
 static int fold_month(const char *w)
 {
+	const FoldedNames *names = folded_names();
+
 	for (int m = 1; m <= 12; m++) {
-		g_autofree char *en = text_fold(text_month_name(m, "en"));
-		g_autofree char *fr = text_fold(text_month_name(m, "fr"));
+		const char *en = names->month[m][0], *fr = names->month[m][1];
 
 		if (strcmp(w, en) == 0 || strcmp(w, fr) == 0 ||
 		    (strlen(w) >= 3 && (g_str_has_prefix(en, w) || g_str_has_prefix(fr, w))))
@@ -718,6 +744,16 @@ static gboolean starts_header_block(char **lines, guint i)
 				return FALSE;
 			continue;
 		}
+		/* The opening key is a short word starting with one of these
+		 * letters: most lines are turned down without being folded. */
+		if (k == i) {
+			const char *p = lines[k];
+
+			while (p < colon && (guchar)*p < 0x80 && !g_ascii_isalnum(*p))
+				p++;
+			if (colon - p > 8 || strchr("dDfFoOvV", *p) == NULL)
+				return FALSE;
+		}
 		raw = g_strndup(lines[k], colon - lines[k]);
 		key = text_fold(raw);
 		if (k == i && !word_in(key, from))
@@ -742,11 +778,16 @@ static gboolean starts_disclaimer(const char *line)
 	g_autofree char *folded = NULL;
 	const char *p = line;
 
-	/* Every opening starts with one of these letters: most lines are
-	 * turned down without being folded. */
+	/* Every opening starts with one of these: most lines, form lines
+	 * among them, are turned down without being folded. */
+	static const char *const starts = "avi|ave|ce |con|dis|pen|ple|the|thi";
+	char head[4] = {0};
+
 	while (*p != '\0' && (guchar)*p < 0x80 && !g_ascii_isalnum(*p))
 		p++;
-	if ((guchar)*p < 0x80 && strchr("aAcCdDpPtT", *p) == NULL)
+	for (guint k = 0; k < 3 && (guchar)p[k] < 0x80 && p[k] != '\0'; k++)
+		head[k] = g_ascii_tolower(p[k]);
+	if (strlen(head) == 3 && !word_in(head, starts))
 		return FALSE;
 	folded = text_fold(line);
 	for (guint i = 0; i < G_N_ELEMENTS(openings); i++)
@@ -784,9 +825,9 @@ static void read_attendee(RequestFields *person, const char *value)
 	g_string_free(name, TRUE);
 }
 
-static gboolean is_attendee_key(const char *key)
+/* @folded: the key, text_fold()ed. */
+static gboolean is_attendee_key(const char *folded)
 {
-	g_autofree char *folded = text_fold(key);
 	static GRegex *attendee;
 	GRegex *re = text_regex(&attendee,
 				"^(attendee|participant|participante|delegate|"
@@ -847,10 +888,11 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 			pending = NULL;
 			if (mode == READ_INLINE && colon != NULL && colon - inner <= 40) {
 				g_autofree char *key = g_strndup(inner, colon - inner);
+				g_autofree char *folded = text_fold(key);
 				g_autofree char *value = g_strstrip(g_strdup(colon + 1));
 
 				if (value[strspn(value, "_.-… ")] == '\0')
-					pending = field_for_key(key, &french);
+					pending = field_for_key(folded, &french);
 			}
 			continue;
 		}
@@ -859,9 +901,10 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 		colon = strchr(trimmed, ':');
 		if (colon != NULL && colon - trimmed <= 40) {
 			g_autofree char *key = g_strndup(trimmed, colon - trimmed);
+			g_autofree char *folded = text_fold(key);
 			g_autofree char *value = g_strstrip(g_strdup(colon + 1));
 
-			if (is_attendee_key(key)) {
+			if (is_attendee_key(folded)) {
 				RequestFields *person = g_new0(RequestFields, 1);
 
 				person->line = i + 1;
@@ -875,7 +918,7 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 				pending = NULL;
 				continue;
 			}
-			f = field_for_key(key, &french);
+			f = field_for_key(folded, &french);
 			if (f != NULL) {
 				guint at = i + 1;
 
