@@ -45,6 +45,7 @@ typedef struct {
 	GAsyncQueue *ready;    /* Chunk *, in order */
 	GAsyncQueue *room;     /* one token per batch the reader may read ahead */
 	GAsyncQueue *spent;    /* Chunk *, settled, for the reader to free */
+	guint parse;           /* how many requests of a batch the reader parses */
 	IntakeStats stats;     /* the reader's counts: messages read, quarantined
 				* or deferred unread */
 } Reader;
@@ -84,9 +85,11 @@ static void quarantine(const Config *cfg, const char *name, const char *reason,
 	stats->quarantined++;
 }
 
-/* Reads new/@name into @item; a message that is not readable mail is
+/* Reads new/@name into @item, and its request when @parse (or else
+ * command_apply() parses it); a message that is not readable mail is
  * quarantined and FALSE returned, as it is for one to try again later. */
-static gboolean read_item(const Config *cfg, const char *name, Item *item, IntakeStats *stats)
+static gboolean read_item(const Config *cfg, const char *name, gboolean parse, Item *item,
+			  IntakeStats *stats)
 {
 	g_autofree char *path = g_build_filename(cfg->intake_dir, "new", name, NULL);
 	g_autoptr(GError) error = NULL;
@@ -95,7 +98,8 @@ static gboolean read_item(const Config *cfg, const char *name, Item *item, Intak
 	item->msg = message_read_file(path, cfg->max_message_size, cfg->event_address, &error);
 	if (item->msg != NULL) {
 		item->name = g_strdup(name);
-		item->req = command_parse(cfg, item->msg);
+		if (parse)
+			item->req = command_parse(cfg, item->msg);
 		return TRUE;
 	}
 	if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
@@ -173,6 +177,19 @@ static void chunk_free(Chunk *c)
 	g_free(c);
 }
 
+/* Shares the parsing of requests between the reader and the committing
+ * thread, whichever has time to spare: when a batch is still waiting to
+ * be committed as the reader starts the next, the reader has time and
+ * parses more of its requests; when none is, the committing thread is
+ * waiting for it, and parses more of them itself. */
+static void balance(Reader *rd)
+{
+	if (g_async_queue_length(rd->ready) > 0)
+		rd->parse = MIN(rd->parse + INTAKE_BATCH / 8, INTAKE_BATCH);
+	else
+		rd->parse = rd->parse > INTAKE_BATCH / 8 ? rd->parse - INTAKE_BATCH / 8 : 0;
+}
+
 /* The reader thread: parses the names in order, a batch at a time, at most
  * INTAKE_AHEAD batches ahead of the commits. */
 static gpointer reader_main(gpointer data)
@@ -187,10 +204,11 @@ static gpointer reader_main(gpointer data)
 		g_async_queue_pop(rd->room);
 		while ((c = g_async_queue_try_pop(rd->spent)) != NULL)
 			chunk_free(c);
+		balance(rd);
 		c = g_new0(Chunk, 1);
 		while (i < rd->names->len && c->n < INTAKE_BATCH && text < INTAKE_BATCH_TEXT) {
-			if (read_item(rd->cfg, g_ptr_array_index(rd->names, i), &c->items[c->n],
-				      &rd->stats))
+			if (read_item(rd->cfg, g_ptr_array_index(rd->names, i), c->n < rd->parse,
+				      &c->items[c->n], &rd->stats))
 				text += strlen(c->items[c->n++].msg->body);
 			i++;
 		}
@@ -207,7 +225,7 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 	CommandContext ctx = {cfg, composer, now, secret};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
-	Reader rd = {cfg, NULL, NULL, NULL, NULL, {0}};
+	Reader rd = {cfg, NULL, NULL, NULL, NULL, INTAKE_BATCH, {0}};
 	GThread *reader;
 	gboolean last = FALSE;
 
