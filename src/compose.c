@@ -8,6 +8,7 @@
 
 #include "export.h"
 #include "mime.h"
+#include "record.h"
 #include "template.h"
 #include "text.h"
 
@@ -171,13 +172,60 @@ static gboolean composer_html(Composer *c, const char *lang, const char *kind,
 }
 
 /* A draft: the mail with its templates rendered, everything decided, not
- * yet MIME. Serialised in the outbox as a GVariant of this type (format
- * version first): language, subject, text, HTML ("" for none), the
- * recipient's name, In-Reply-To and References ("" for none), whether it
- * is an answer, the date (Unix seconds), and the attachments (file name,
- * type, iTIP method or "", content). */
-#define DRAFT_TYPE "(usssssssbxa(sssay))"
-#define DRAFT_VERSION 1u
+ * yet MIME. Stored in the outbox as a record (record.h) of the fields
+ * below, the attachments, when there are any, as a GVariant (file name,
+ * type, iTIP method or "", content) in its field. Drafts stored before
+ * were a GVariant of DRAFT_V1_TYPE, fields in the same order, the format
+ * version first. */
+#define DRAFT_V1_TYPE "(usssssssbxa(sssay))"
+#define ATTACHMENTS_TYPE "a(sssay)"
+
+typedef struct {
+	const char *lang, *subject, *text;
+	const char *html; /* "" for none */
+	const char *to_name;
+	const char *in_reply_to; /* "" for none */
+	const char *references;  /* "" for none */
+	gboolean auto_replied;   /* an answer, not a mail of our own */
+	gint64 when;             /* its date, Unix seconds */
+	GVariant *attachments;   /* ATTACHMENTS_TYPE, owned */
+	GVariant *v1;            /* a version 1 draft the texts point into, owned */
+} Draft;
+
+static void draft_clear(Draft *d)
+{
+	g_clear_pointer(&d->attachments, g_variant_unref);
+	g_clear_pointer(&d->v1, g_variant_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Draft, draft_clear)
+
+enum {
+	DF_LANG,
+	DF_SUBJECT,
+	DF_TEXT,
+	DF_HTML,
+	DF_TO_NAME,
+	DF_IN_REPLY_TO,
+	DF_REFERENCES,
+	DF_AUTO_REPLIED,
+	DF_DATE,
+	DF_ATTACHMENTS,
+	DF_N
+};
+
+static const RecordSpec draft_fields[DF_N] = {
+    [DF_LANG] = {"lang", RECORD_STRING, TRUE},
+    [DF_SUBJECT] = {"subject", RECORD_STRING, TRUE},
+    [DF_TEXT] = {"text", RECORD_STRING, TRUE},
+    [DF_HTML] = {"html", RECORD_STRING, FALSE},
+    [DF_TO_NAME] = {"to_name", RECORD_STRING, FALSE},
+    [DF_IN_REPLY_TO] = {"in_reply_to", RECORD_STRING, FALSE},
+    [DF_REFERENCES] = {"references", RECORD_STRING, FALSE},
+    [DF_AUTO_REPLIED] = {"auto_replied", RECORD_BOOLEAN, FALSE},
+    [DF_DATE] = {"date", RECORD_INT64, TRUE},
+    [DF_ATTACHMENTS] = {"attachments", RECORD_BYTES, FALSE},
+};
 
 /* Returns the attachment (@filename, @type, @method, @data) as a MIME part
  * offered as a file. Base64, so that a CSV's CRLF line ends and BOM, or a
@@ -274,8 +322,7 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	g_autofree char *subject = NULL, *body = NULL, *markup = NULL, *unused = NULL;
 	g_autofree char *clean_subject = NULL, *to_name = NULL, *in_reply_to = NULL;
 	g_autofree char *references = NULL;
-	GVariantBuilder attachments;
-	GVariant *draft;
+	g_autoptr(GString) draft = record_new();
 	OutboxRow *row;
 
 	if (t == NULL || !composer_html(c, mail->lang, mail->kind, &html, error))
@@ -287,33 +334,37 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	to_name = text_clean_line(mail->to_name);
 	in_reply_to = text_clean_line(mail->in_reply_to);
 	references = text_clean_line(mail->references);
-	g_variant_builder_init(&attachments, G_VARIANT_TYPE("a(sssay)"));
-	for (guint i = 0; i < mail->n_attachments; i++) {
-		const ComposeAttachment *att = &mail->attachments[i];
-		gsize len;
-		const void *data = g_bytes_get_data(att->data, &len);
-
-		g_variant_builder_add(&attachments, "(sss@ay)", att->filename, att->type,
-				      att->method != NULL ? att->method : "",
-				      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1));
+	if (!record_add_string(draft, "lang", mail->lang) ||
+	    !record_add_string(draft, "subject", clean_subject) ||
+	    !record_add_string(draft, "text", body) || !record_add_string(draft, "html", markup) ||
+	    !record_add_string(draft, "to_name", to_name) ||
+	    !record_add_string(draft, "in_reply_to", in_reply_to) ||
+	    !record_add_string(draft, "references", references)) {
+		g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT,
+			    "the %s mail to %s is not valid UTF-8", mail->kind, mail->to_address);
+		return NULL;
 	}
-	{
-		/* The value API: g_variant_new() parses its format string anew. */
-		GVariant *parts[] = {
-		    g_variant_new_uint32(DRAFT_VERSION),
-		    g_variant_new_string(mail->lang),
-		    g_variant_new_string(clean_subject),
-		    g_variant_new_string(body),
-		    g_variant_new_string(markup != NULL ? markup : ""),
-		    g_variant_new_string(to_name),
-		    g_variant_new_string(in_reply_to),
-		    g_variant_new_string(references),
-		    g_variant_new_boolean(mail->auto_replied),
-		    g_variant_new_int64(now),
-		    g_variant_builder_end(&attachments),
-		};
+	record_add_boolean(draft, "auto_replied", mail->auto_replied);
+	record_add_int64(draft, "date", now);
+	if (mail->n_attachments > 0) {
+		GVariantBuilder attachments;
+		g_autoptr(GVariant) value = NULL;
+		g_autoptr(GBytes) bytes = NULL;
 
-		draft = g_variant_ref_sink(g_variant_new_tuple(parts, G_N_ELEMENTS(parts)));
+		g_variant_builder_init(&attachments, G_VARIANT_TYPE(ATTACHMENTS_TYPE));
+		for (guint i = 0; i < mail->n_attachments; i++) {
+			const ComposeAttachment *att = &mail->attachments[i];
+			gsize len;
+			const void *data = g_bytes_get_data(att->data, &len);
+
+			g_variant_builder_add(
+			    &attachments, "(sss@ay)", att->filename, att->type,
+			    att->method != NULL ? att->method : "",
+			    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1));
+		}
+		value = g_variant_ref_sink(g_variant_builder_end(&attachments));
+		bytes = g_variant_get_data_as_bytes(value);
+		record_add_bytes(draft, "attachments", bytes);
 	}
 
 	row = outbox_row_new();
@@ -322,67 +373,103 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	row->sender = g_strdup(cfg->event_address);
 	row->recipient = g_strdup(mail->to_address);
 	row->message_id = new_message_id(address_domain(cfg->event_address), now);
-	row->draft = g_variant_get_data_as_bytes(draft);
-	g_variant_unref(draft);
+	row->draft = g_string_free_to_bytes(g_steal_pointer(&draft));
 	row->created_at = now;
 	row->updated_at = now;
 	row->next_try_at = now;
 	return row;
 }
 
+/* Reads the draft @bytes into @d, whose texts point into @bytes or d->v1.
+ * Returns FALSE when it does not decode; clear @d either way. */
+static gboolean draft_read(GBytes *bytes, Draft *d)
+{
+	gsize size;
+	const char *data = g_bytes_get_data(bytes, &size);
+	g_autoptr(GBytes) attachments = NULL;
+	RecordField f[DF_N];
+	guint32 version = 0;
+	gboolean ok;
+
+	if (size >= sizeof version)
+		memcpy(&version, data, sizeof version);
+	if (version == 1) {
+		d->v1 = g_variant_ref_sink(
+		    g_variant_new_from_bytes(G_VARIANT_TYPE(DRAFT_V1_TYPE), bytes, FALSE));
+		if (!g_variant_is_normal_form(d->v1))
+			return FALSE;
+		g_variant_get(d->v1, "(u&s&s&s&s&s&s&sbx@" ATTACHMENTS_TYPE ")", &version, &d->lang,
+			      &d->subject, &d->text, &d->html, &d->to_name, &d->in_reply_to,
+			      &d->references, &d->auto_replied, &d->when, &d->attachments);
+		return TRUE;
+	}
+	ok = record_read(data, size, draft_fields, DF_N, f, NULL);
+	if (ok) {
+		d->lang = record_field_string(&f[DF_LANG]);
+		d->subject = record_field_string(&f[DF_SUBJECT]);
+		d->text = record_field_string(&f[DF_TEXT]);
+		d->html = f[DF_HTML].present ? record_field_string(&f[DF_HTML]) : "";
+		d->to_name = f[DF_TO_NAME].present ? record_field_string(&f[DF_TO_NAME]) : "";
+		d->in_reply_to =
+		    f[DF_IN_REPLY_TO].present ? record_field_string(&f[DF_IN_REPLY_TO]) : "";
+		d->references =
+		    f[DF_REFERENCES].present ? record_field_string(&f[DF_REFERENCES]) : "";
+		d->auto_replied = record_field_boolean(&f[DF_AUTO_REPLIED]);
+		d->when = record_field_int64(&f[DF_DATE]);
+		attachments = record_field_bytes(&f[DF_ATTACHMENTS]);
+	}
+	record_fields_clear(f, DF_N);
+	if (!ok)
+		return FALSE;
+	if (attachments == NULL)
+		d->attachments =
+		    g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("(sssay)"), NULL, 0));
+	else
+		d->attachments = g_variant_ref_sink(g_variant_new_from_bytes(
+		    G_VARIANT_TYPE(ATTACHMENTS_TYPE), attachments, FALSE));
+	return g_variant_is_normal_form(d->attachments);
+}
+
 GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 {
-	g_autoptr(GVariant) draft = NULL;
-	g_autoptr(GVariant) attachments = NULL;
 	g_autoptr(GMimeMessage) m = NULL;
 	g_autoptr(GMimeObject) content = NULL;
 	g_autoptr(GDateTime) utc = NULL, date = NULL;
 	g_autoptr(GMimeFormatOptions) format = NULL;
-	const char *lang, *subject, *text, *html, *to_name, *in_reply_to, *references;
-	guint32 version = 0;
-	gboolean auto_replied;
-	gint64 when;
+	g_auto(Draft) d = {0};
 	char *wire;
 
 	if (row->message != NULL)
 		return g_bytes_ref(row->message);
 	mime_init();
-	if (row->draft != NULL)
-		draft = g_variant_ref_sink(
-		    g_variant_new_from_bytes(G_VARIANT_TYPE(DRAFT_TYPE), row->draft, FALSE));
-	if (draft != NULL)
-		g_variant_get_child(draft, 0, "u", &version);
-	if (version != DRAFT_VERSION || !g_variant_is_normal_form(draft)) {
+	if (row->draft == NULL || !draft_read(row->draft, &d)) {
 		g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT,
 			    "outbox row %" G_GUINT64_FORMAT " has no message, or a draft this "
 			    "convene cannot read",
 			    row->id);
 		return NULL;
 	}
-	g_variant_get(draft, "(u&s&s&s&s&s&s&sbx@a(sssay))", &version, &lang, &subject, &text,
-		      &html, &to_name, &in_reply_to, &references, &auto_replied, &when,
-		      &attachments);
 	m = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, cfg->event_name, cfg->event_address);
-	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, *to_name ? to_name : NULL,
+	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, *d.to_name ? d.to_name : NULL,
 				   row->recipient);
-	g_mime_message_set_subject(m, subject, "utf-8");
-	utc = g_date_time_new_from_unix_utc(when);
+	g_mime_message_set_subject(m, d.subject, "utf-8");
+	utc = g_date_time_new_from_unix_utc(d.when);
 	date = g_date_time_to_timezone(utc, cfg->tz);
 	g_mime_message_set_date(m, date);
 	g_mime_message_set_message_id(m, row->message_id);
-	if (*in_reply_to != '\0') {
-		g_autofree char *bracketed = g_strdup_printf("<%s>", in_reply_to);
+	if (*d.in_reply_to != '\0') {
+		g_autofree char *bracketed = g_strdup_printf("<%s>", d.in_reply_to);
 
 		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", bracketed, NULL);
 	}
-	if (*references != '\0')
-		g_mime_object_set_header(GMIME_OBJECT(m), "References", references, NULL);
+	if (*d.references != '\0')
+		g_mime_object_set_header(GMIME_OBJECT(m), "References", d.references, NULL);
 	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
-				 auto_replied ? "auto-replied" : "auto-generated", NULL);
+				 d.auto_replied ? "auto-replied" : "auto-generated", NULL);
 	g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", cfg->event_address, NULL);
-	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", lang, NULL);
-	content = mail_content(text, html, attachments);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Content-Language", d.lang, NULL);
+	content = mail_content(d.text, d.html, d.attachments);
 	g_mime_message_set_mime_part(m, content);
 
 	format = g_mime_format_options_new();

@@ -9,7 +9,8 @@
  *   name      1 byte of length, then the name (1 to 255 bytes)
  *   size      4 bytes: the size of the value
  *   value     text: its bytes and a NUL; a list: each text and its NUL;
- *             int64 and uint64: 8 bytes; uint32: 4; boolean: 1 (0 or 1)
+ *             int64 and uint64: 8 bytes; uint32: 4; boolean: 1 (0 or 1);
+ *             bytes: as they are
  *
  * Version 1 records, a GVariant "(ua{sv})", are still read. It must never
  * read past a record's end nor hand out text that is not UTF-8. */
@@ -103,6 +104,17 @@ void record_add_boolean(GString *record, const char *name, gboolean value)
 	add_field(record, RECORD_BOOLEAN, name, &b, sizeof b);
 }
 
+void record_add_bytes(GString *record, const char *name, GBytes *value)
+{
+	gsize size;
+	const void *data;
+
+	if (value == NULL)
+		return;
+	data = g_bytes_get_data(value, &size);
+	add_field(record, RECORD_BYTES, name, data, size);
+}
+
 static gboolean G_GNUC_PRINTF(2, 3) corrupt(GError **error, const char *format, ...)
 {
 	g_autofree char *why = NULL;
@@ -150,7 +162,7 @@ static gboolean value_valid(RecordType type, const char *data, gsize size)
 	case RECORD_BOOLEAN:
 		return size == 1 && (guint8)data[0] <= 1;
 	case RECORD_BYTES:
-		break;
+		return TRUE;
 	}
 	return FALSE;
 }
@@ -366,5 +378,9 @@ gboolean record_field_boolean(const RecordField *f)
 
 GBytes *record_field_bytes(const RecordField *f)
 {
-	return f->value != NULL ? g_variant_get_data_as_bytes(f->value) : NULL;
+	if (!f->present)
+		return NULL;
+	if (f->value != NULL)
+		return g_variant_get_data_as_bytes(f->value);
+	return g_bytes_new(f->data, f->size);
 }

@@ -23,7 +23,7 @@ typedef enum {
 	RECORD_UINT64 = 't',
 	RECORD_UINT32 = 'u',
 	RECORD_BOOLEAN = 'b',
-	RECORD_BYTES = 'y', /* in version 1 records only */
+	RECORD_BYTES = 'y',   /* any bytes */
 } RecordType;
 
 /* A field a record may hold, and whether a record without it is corrupt. */
@@ -54,6 +54,7 @@ void record_add_int64(GString *record, const char *name, gint64 value);
 void record_add_uint64(GString *record, const char *name, guint64 value);
 void record_add_uint32(GString *record, const char *name, guint32 value);
 void record_add_boolean(GString *record, const char *name, gboolean value);
+void record_add_bytes(GString *record, const char *name, GBytes *value);
 
 /* Reads the @n fields of @spec from the @size bytes at @data into @fields,
  * in one pass; a name that comes twice counts the first time. Fields the

@@ -234,6 +234,51 @@ static void test_draft_built_again(Fixture *f, gconstpointer data)
 	g_assert_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT);
 }
 
+/* A draft queued by an earlier convene (a GVariant, format version 1) is
+ * still built into its mail after an upgrade; a draft of a version this
+ * convene does not know is refused. */
+static void test_draft_version_1(Fixture *f, gconstpointer data)
+{
+	static const char calendar[] = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+	g_auto(GVariantBuilder) files = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a(sssay)"));
+	g_autoptr(GVariant) old = NULL;
+	g_autoptr(OutboxRow) row = outbox_row_new();
+	g_autoptr(GMimeMessage) m = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) none = NULL;
+	g_autofree char *text = NULL, *ics = NULL;
+	GMimeMultipart *mixed;
+
+	(void)data;
+	g_variant_builder_add(&files, "(sss@ay)", "itinerary.ics", "text/calendar", "REQUEST",
+			      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, calendar,
+							strlen(calendar), 1));
+	old = g_variant_ref_sink(g_variant_new("(usssssssbx@a(sssay))", 1, "fr", "Votre programme",
+					       "Bonjour Ágnes.\n", "", "Ágnes Kovács", "", "",
+					       FALSE, (gint64)1756713600,
+					       g_variant_builder_end(&files)));
+	row->id = 7;
+	row->recipient = g_strdup("agnes@example.hu");
+	row->message_id = g_strdup("old.draft@campus.example.org");
+	row->draft = g_variant_get_data_as_bytes(old);
+	m = parse(f->cfg, row);
+	g_assert_cmpstr(g_mime_message_get_subject(m), ==, "Votre programme");
+	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(m), "Auto-Submitted"), ==,
+			"auto-generated");
+	mixed = GMIME_MULTIPART(g_mime_message_get_mime_part(m));
+	g_assert_cmpint(g_mime_multipart_get_count(mixed), ==, 2);
+	text = part_text(g_mime_multipart_get_part(mixed, 0));
+	g_assert_cmpstr(text, ==, "Bonjour Ágnes.\n");
+	ics = part_bytes(g_mime_multipart_get_part(mixed, 1));
+	g_assert_cmpstr(ics, ==, calendar);
+
+	g_bytes_unref(row->draft);
+	row->draft = g_bytes_new_static("\x09\0\0\0later", 9);
+	none = compose_finish(f->cfg, row, &error);
+	g_assert_null(none);
+	g_assert_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT);
+}
+
 static void test_html_template_errors(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -254,6 +299,8 @@ int main(int argc, char **argv)
 		   test_plain_stays_single_part, fixture_tear_down);
 	g_test_add("/compose/draft-built-again", Fixture, NULL, fixture_set_up,
 		   test_draft_built_again, fixture_tear_down);
+	g_test_add("/compose/draft-version-1", Fixture, NULL, fixture_set_up, test_draft_version_1,
+		   fixture_tear_down);
 	g_test_add_func("/compose/html-template-errors", test_html_template_errors);
 	return g_test_run();
 }
