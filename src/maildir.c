@@ -4,6 +4,7 @@
  * delete a message. */
 #include "maildir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -169,22 +170,49 @@ static int compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether @name in @path is a regular file: from the directory entry's
+ * type, which saves a stat() a message when thousands wait, or from stat()
+ * where the file system does not tell or it is a symbolic link. */
+static gboolean is_regular(const char *path, const struct dirent *e)
+{
+	g_autofree char *file = NULL;
+
+	if (e->d_type == DT_REG)
+		return TRUE;
+	if (e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)
+		return FALSE;
+	file = g_build_filename(path, e->d_name, NULL);
+	return g_file_test(file, G_FILE_TEST_IS_REGULAR);
+}
+
 GPtrArray *maildir_list_new(const char *dir, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, "new", NULL);
-	g_autoptr(GDir) d = g_dir_open(path, 0, error);
+	DIR *d = opendir(path);
 	GPtrArray *names;
-	const char *name;
+	struct dirent *e;
+	int saved;
 
-	if (d == NULL)
+	if (d == NULL) {
+		saved = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+			    "cannot open %s: %s", path, g_strerror(saved));
 		return NULL;
+	}
 	names = g_ptr_array_new_with_free_func(g_free);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *file = g_build_filename(path, name, NULL);
-
-		if (name[0] == '.' || !g_file_test(file, G_FILE_TEST_IS_REGULAR))
-			continue;
-		g_ptr_array_add(names, g_strdup(name));
+	errno = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' && is_regular(path, e))
+			g_ptr_array_add(names, g_strdup(e->d_name));
+		errno = 0;
+	}
+	saved = errno;
+	closedir(d);
+	if (saved != 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+			    "cannot read %s: %s", path, g_strerror(saved));
+		g_ptr_array_unref(names);
+		return NULL;
 	}
 	g_ptr_array_sort(names, compare_names);
 	return names;
