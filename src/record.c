@@ -36,17 +36,20 @@ GString *record_new(void)
 	return record;
 }
 
-/* Appends a field's type, name and size; its value is to follow. */
+/* Appends a field's type, name and size, its value to follow: in one
+ * append, as there are a few dozen fields to an answer. */
 static void add_head(GString *record, RecordType type, const char *name, gsize size)
 {
 	size_t len = strlen(name);
-	guint8 head[2] = {(guint8)type, (guint8)len};
 	guint32 size32 = (guint32)size;
+	char head[2 + G_MAXUINT8 + sizeof size32];
 
 	g_assert(len > 0 && len <= G_MAXUINT8 && size <= G_MAXUINT32);
-	g_string_append_len(record, (const char *)head, sizeof head);
-	g_string_append_len(record, name, len);
-	g_string_append_len(record, (const char *)&size32, sizeof size32);
+	head[0] = (char)type;
+	head[1] = (char)len;
+	memcpy(head + 2, name, len);
+	memcpy(head + 2 + len, &size32, sizeof size32);
+	g_string_append_len(record, head, 2 + len + sizeof size32);
 }
 
 static void add_field(GString *record, RecordType type, const char *name, const void *value,
