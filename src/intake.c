@@ -3,9 +3,9 @@
  * into the quarantine when it is not mail we can read; it is never deleted
  * and never acknowledged early. Messages are taken in batches that share
  * one durable commit (group commit), as a synced LMDB commit costs far
- * more than reading a message. A reader thread parses the next batch (GMime
- * and the request, both pure) while this one decides, commits and settles
- * the current one, so that the two halves of the work use two cores. */
+ * more than reading a message. A reader thread parses the next batch (GMime,
+ * and the requests as far as it has time: both pure) while this one decides,
+ * commits and settles the current one, so that the work uses two cores. */
 #include "intake.h"
 
 #include <string.h>
