@@ -12,7 +12,8 @@
 GQuark compose_error_quark(void);
 
 typedef enum {
-	COMPOSE_ERROR_DRAFT, /* an outbox row with neither message nor a readable draft */
+	COMPOSE_ERROR_DRAFT, /* a draft that cannot be made (text not UTF-8), or a row with
+			     * neither message nor a readable draft */
 } ComposeError;
 
 /* The kinds of mail, each a template file per language. */
