@@ -188,7 +188,7 @@ typedef struct {
 	const char *references;  /* "" for none */
 	gboolean auto_replied;   /* an answer, not a mail of our own */
 	gint64 when;             /* its date, Unix seconds */
-	GVariant *attachments;   /* ATTACHMENTS_TYPE, owned */
+	GVariant *attachments;   /* ATTACHMENTS_TYPE, owned; NULL for none */
 	GVariant *v1;            /* a version 1 draft the texts point into, owned */
 } Draft;
 
@@ -263,7 +263,8 @@ static GMimeObject *text_part(const char *subtype, const char *text)
 }
 
 /* Returns the content of a mail: its text, with @html as an alternative
- * when not empty, then every attachment of @attachments (a(sssay)). */
+ * when not empty, then every attachment of @attachments (a(sssay), or NULL
+ * for none). */
 static GMimeObject *mail_content(const char *text, const char *html, GVariant *attachments)
 {
 	g_autoptr(GMimeObject) content = text_part("plain", text);
@@ -280,7 +281,7 @@ static GMimeObject *mail_content(const char *text, const char *html, GVariant *a
 		g_object_unref(content);
 		content = GMIME_OBJECT(alternative);
 	}
-	if (g_variant_n_children(attachments) > 0) {
+	if (attachments != NULL && g_variant_n_children(attachments) > 0) {
 		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
 
 		g_mime_multipart_add(mixed, content);
@@ -422,11 +423,9 @@ static gboolean draft_read(GBytes *bytes, Draft *d)
 	if (!ok)
 		return FALSE;
 	if (attachments == NULL)
-		d->attachments =
-		    g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("(sssay)"), NULL, 0));
-	else
-		d->attachments = g_variant_ref_sink(g_variant_new_from_bytes(
-		    G_VARIANT_TYPE(ATTACHMENTS_TYPE), attachments, FALSE));
+		return TRUE;
+	d->attachments = g_variant_ref_sink(
+	    g_variant_new_from_bytes(G_VARIANT_TYPE(ATTACHMENTS_TYPE), attachments, FALSE));
 	return g_variant_is_normal_form(d->attachments);
 }
 
