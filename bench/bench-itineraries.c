@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* bench-itineraries.c: creates N attendees (10,000 unless told) in a scratch
  * store, then times queueing every one's itinerary (with its .ics), one
  * organisers' digest (with the CSV of all), and reports the peak RSS. A
  * measurement, not a test: it asserts nothing about speed. */
+
+#include "autoconfig.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Ingest benchmark (issue #7). Prints, for the same N mails of mixed client
 # styles: the parse-only rate (GMime parse and text extraction, nothing
 # else), convened's rate taking them from its intake Maildir in batches

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Builds and runs the itinerary and digest benchmark: 1,000 then 10,000
 # attendees (or the counts given), each run in a fresh scratch store.
 # Prints times and peak RSS; record them in bench/RESULTS.md.

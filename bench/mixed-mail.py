@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """mixed-mail.py: writes N registration mails into the new/ folder of a
 Maildir, in the styles the fixtures show real clients write (Gmail
 multipart/alternative in quoted-printable, Outlook HTML-only windows-1250,

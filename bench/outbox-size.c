@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /* outbox-size.c: prints how many outbox rows of the store of the
  * configuration CONFIG are queued and how many octets their messages make
  * on the wire (built from their drafts as the sender would, every line
  * ending CRLF), so that bench/send-bench.sh can give smtp-source messages
  * of the same size. It only reads the store. */
+
+#include "autoconfig.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 

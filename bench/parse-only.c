@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* parse-only.c: the yardstick for ingest: reads every file of a folder the
  * way intake does before it decides anything (GMime parse, text part
  * found, charset and transfer encoding undone) and prints messages per
  * second. Nothing is stored, answered or moved. */
+
+#include "autoconfig.h"
+
 #include <glib.h>
 #include <stdio.h>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """registrations.py: writes N registration mails, as attendees of the CAMPUS
 kick-off would send them, into the new/ folder of a Maildir, the way an MTA
 or fetchmail delivers them. For benchmarks only: the same N gives the same

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Sending benchmark (issue #4). Fills a scratch outbox with real rows:
 # MESSAGES/2 registration mails go through the intake with the relay down,
 # each leaving a confirmation and an itinerary queued. Then times

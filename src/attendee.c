@@ -1,4 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* attendee.c: the attendee value type. Knows nothing of storage or mail. */
+
+#include "autoconfig.h"
+
 #include "attendee.h"
 
 static const char *const status_names[] = {

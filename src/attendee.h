@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* attendee.h: one person's registration, as convene keeps and exports it.
  * A plain value type: no storage, no I/O. */
 #pragma once

@@ -1,4 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* clock.c: real time, or real time shifted so that it started at --now. */
+
+#include "autoconfig.h"
+
 #include "clock.h"
 
 static gint64 offset_us; /* added to the real time, in microseconds */

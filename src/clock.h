@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* clock.h: the program's only source of the current time, so that --now
  * and the tests control it everywhere. */
 #pragma once

@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: ISC */
 /* command.c: one message's decision. It reads the request, changes the
  * registrations it may change, and queues every answer, all in the
  * transaction it is given; a message with any problem changes nothing. It
  * never sends anything itself, never answers a robot, and never lets a
  * message act for an address that has not confirmed it (when the event's
  * policy asks for confirmation). */
+
+#include "autoconfig.h"
+
 #include "command.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* command.h: what convene does about one message: the registration change,
  * the Message-ID marked seen and every reply, all inside the caller's
  * write transaction so that they commit together or not at all. */

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* compose.c: outgoing mail. Headers are built only with GMime's address
  * and header calls from cleaned values, the Message-ID is always our own,
  * and nothing from an incoming message is copied into a header raw. */
+
+#include "autoconfig.h"
+
 #include "compose.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* compose.h: every mail convene writes, rendered from the organisers'
  * templates and built with GMime, ready for the outbox. */
 #pragma once

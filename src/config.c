@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* config.c: reads the configuration file into one checked Config. It is the
  * only file that knows libconfuse. It must never hand out a Config from a file
  * with an error in it, and never stop at the first error when it can find
  * them all: an organiser fixes the whole file in one go. */
+
+#include "autoconfig.h"
 
 #include "config.h"
 

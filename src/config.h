@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* config.h: the event and the server's settings, read once from the
  * configuration file into one validated, immutable structure. Only config.c
  * knows the file format's library. */

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* convenectl: the organiser's and the MTA's command line. A thin main: it
  * reads arguments, loads the configuration and calls the modules; every
  * failure ends as one line on stderr and a <sysexits.h> code. */
+
 #include "autoconfig.h"
 
 #include <locale.h>

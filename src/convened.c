@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* convened: the daemon. One GMainLoop takes mail as it arrives in the
  * intake Maildir (inotify through GFileMonitor, and a rescan every half
  * minute should an event be missed), in batches that share one durable
@@ -5,6 +6,7 @@
  * to the relay, so that a slow relay never holds up intake. Optionally it
  * listens for LMTP. It never acknowledges mail before its commit and never
  * runs twice on one state directory. */
+
 #include "autoconfig.h"
 
 #include <errno.h>

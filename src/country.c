@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* country.c: a table of country names read once from iso-codes' JSON. It
  * only reads that file; when the file is missing no country is recognised
  * and that is logged once. */
+
 #include "autoconfig.h"
 
 #include "country.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* country.h: countries as people write them, from Debian's iso-codes data:
  * "RO", "ROU", "Romania", "Roumanie", "România". */
 #pragma once

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* csv.c: the attendee table as CSV. The cells come from mail people wrote,
  * so a cell must never break a record apart or run as a spreadsheet
  * formula; the columns follow the export contract's names and order. */
+
+#include "autoconfig.h"
+
 #include "csv.h"
 
 #include <errno.h>

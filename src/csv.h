@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* csv.h: attendees as a CSV file that spreadsheet programs open as they
  * are: UTF-8 with a byte order mark, RFC 4180 quoting, CRLF line ends. */
 #pragma once

@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: ISC */
 /* digest.c: the organisers' daily digest. Everything it reports is read
  * in the caller's transaction (the journal, the attendees, the outbox) or
  * listed from the quarantine folder; it changes nothing but the marks of
  * what a daily digest has reported. Lists are cut short with a count, so a
  * digest stays readable and its size bounded however many attend: the CSV
  * holds everyone. */
+
+#include "autoconfig.h"
+
 #include "digest.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* digest.h: the organisers' digest: what changed since the last one, the
  * figures to prepare for, the problems to look at, and every attendee as a
  * CSV. Queued in the caller's write transaction, never sent from here. */

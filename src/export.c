@@ -1,5 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* export.c: JSON out of the store, written with json-glib. Read-only: it
  * never begins a write transaction. */
+
+#include "autoconfig.h"
+
 #include "export.h"
 
 #include "text.h"

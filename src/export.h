@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* export.h: convene's data as JSON for people and programs: the attendee
  * objects of the export contract and the outbox rows. */
 #pragma once

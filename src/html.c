@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* html.c: HTML mail parts into text, by walking the tree libxml2's HTML
  * parser builds (never by stripping tags by hand). It must never fetch
  * anything (no network, no entities from outside) and never fail. */
+
+#include "autoconfig.h"
+
 #include "html.h"
 
 #include <libxml/HTMLparser.h>

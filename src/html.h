@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* html.h: the text a person reads in an HTML mail part. */
 #pragma once
 

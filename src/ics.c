@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* ics.c: attendee calendars written with libical, the only file that
  * includes it. Times are written as local times with the event's TZID and
  * that zone's VTIMEZONE, so calendars show 09:00 whichever side of a
  * daylight-saving change the day falls; nothing here reads the clock. */
+
 #include "autoconfig.h"
 
 #include "ics.h"

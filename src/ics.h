@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* ics.h: iCalendar files (RFC 5545) for attendees' calendars, sent as iTIP
  * requests and cancellations (RFC 5546). The only module that knows which
  * library writes them. */

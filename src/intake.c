@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* intake.c: the intake Maildir into the store. A message leaves new/ only
  * after the transaction holding its effects is durable (moved to cur/), or
  * into the quarantine when it is not mail we can read; it is never deleted
@@ -6,6 +7,9 @@
  * more than reading a message. A reader thread parses the next batch (GMime,
  * and the requests as far as it has time: both pure) while this one decides,
  * commits and settles the current one, so that the work uses two cores. */
+
+#include "autoconfig.h"
+
 #include "intake.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* intake.h: takes every message waiting in the intake Maildir's new/,
  * commits its effects, and only then moves it to cur/. */
 #pragma once

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* itinerary.c: an attendee's itinerary and daily programme, from their
  * registration and the event's configuration. What the attendee's calendar
  * was last told is kept in the store, so that a change raises SEQUENCE and
  * a withdrawn activity is cancelled there; nothing else is remembered. */
+
+#include "autoconfig.h"
+
 #include "itinerary.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* itinerary.h: each attendee's own schedule: the personal itinerary with
  * its calendar file, and the programme of one event day. Both are queued in
  * the caller's write transaction, never sent from here. */

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* journal.c: turns each stored registration into a journal entry by
  * comparing it with the copy last noted, so that the caller only says "this
  * is stored now". It must never write anything outside the caller's
  * transaction: a message's effects commit together or not at all. */
+
+#include "autoconfig.h"
+
 #include "journal.h"
 
 #include <string.h>

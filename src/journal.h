@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* journal.h: what happened to registrations, noted in the transaction that
  * made it happen, for the organisers' digest and the attendees' itineraries.
  * command.c calls these after each registration it stores. */

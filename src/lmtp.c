@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* lmtp.c: the LMTP protocol, server side. It never acknowledges a message
  * before the delivery function says its effects are committed, answers
  * every recipient of a message after DATA as RFC 2033 asks, and never lets
  * a line from the client reach a log or a header unchecked. */
+
+#include "autoconfig.h"
+
 #include "lmtp.h"
 
 #include <gio/gio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lmtp.h: an LMTP listener (RFC 2033) so that an MTA such as Postfix can
  * hand mail to convened over its lmtp: transport, with one reply per
  * recipient given only once the message's effects are committed. */

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: the program's only way to say what happened. It must never write a
  * raw value from a message (no CR, LF or control character reaches a line),
  * and never a password or token: callers do not pass them. */
+
+#include "autoconfig.h"
+
 #include "log.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.h: one line per event, key=value, to syslog (LOG_MAIL) or stderr.
  * Callers pass values that may come from mail: they are cleaned here, so a
  * CR or LF in a Subject can never forge a log line. */

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* maildir.c: delivery into and out of Maildir folders, the qmail way:
  * unique name in tmp/, O_EXCL, fsync, rename into new/, fsync the folder.
  * It must never report success for a message that is not durable, and never
  * delete a message. */
+
+#include "autoconfig.h"
+
 #include "maildir.h"
 
 #include <dirent.h>

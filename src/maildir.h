@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* maildir.h: Maildir folders as convene uses them: the intake, the
  * quarantine beside it and the maildir: transport's spool. A message is
  * acknowledged only once it is durably in new/. */

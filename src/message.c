@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* message.c: incoming mail through GMime into a Message. It must never let a
  * raw header value out (everything is cleaned) and never parse a file
  * larger than the configured limit. */
+
+#include "autoconfig.h"
+
 #include "message.h"
 
 #include <errno.h>

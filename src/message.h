@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* message.h: what convene needs from one incoming email, read with GMime:
  * who wrote, which message it is, what they wrote, and whether a robot sent
  * it. Every string here is cleaned (valid UTF-8, one line where it is a

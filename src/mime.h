@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mime.h: what the modules that use GMime (message.c, compose.c) share: its
  * one initialisation, and g_autoptr cleanups, which GMime 3.2 does not
  * declare, to free its objects like GLib's. */

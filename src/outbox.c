@@ -1,4 +1,8 @@
+/* SPDX-License-Identifier: ISC */
 /* outbox.c: the outbox row type. */
+
+#include "autoconfig.h"
+
 #include "outbox.h"
 
 static const char *const state_names[] = {

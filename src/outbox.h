@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* outbox.h: messages convene has decided to send, from the write
  * transaction that decided it until the relay accepts them. A row is marked
  * sent only after the relay's 2xx for its recipient. */

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* places.c: taking, giving up and waiting for places. The counts and queues
  * live in the store beside the registrations and change only in the write
  * transaction that changes those; nothing here keeps state of its own. */
+
+#include "autoconfig.h"
+
 #include "places.h"
 
 #include <string.h>

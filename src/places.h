@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* places.h: limited places, waiting lists and who may come to what. A place
  * is checked and taken in the same write transaction as the registration
  * that takes it, so no two processes can give away the last one twice

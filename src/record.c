@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* record.c: the encoding of the store's records. Version 2, written since
  * GVariant's own cost (a value, bytes and a copy for every field, then a
  * generic serialiser) had grown to most of the cost of taking a
@@ -14,6 +15,9 @@
  *
  * Version 1 records, a GVariant "(ua{sv})", are still read. It must never
  * read past a record's end nor hand out text that is not UTF-8. */
+
+#include "autoconfig.h"
+
 #include "record.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* record.h: how the store writes a record: its format version, then named,
  * typed fields, so that a later version can add fields and still read
  * these. Version 2 is written; version 1 (a GVariant "(ua{sv})") is still

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* request.c: the text of an email into a structured request. Pure: it reads
  * only its arguments and the event's configuration, never the store, the
  * clock or the network, and it never fails: what it cannot read becomes a
  * problem with the line it came from. */
+
+#include "autoconfig.h"
+
 #include "request.h"
 
 #include <string.h>

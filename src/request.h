@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* request.h: what a person asked for, read from the text they wrote.
  * Pure: no store, no clock, no network; the event's configuration is the
  * only outside knowledge, so it is tested with strings alone. */

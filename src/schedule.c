@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: ISC */
 /* schedule.c: decides from the clock what is due (a pure function of the
  * instant, the configuration and the first registration) and queues it,
  * keyed (kind, date, recipient) in the store so that a rerun, a restart or
  * a second process finds it done. It never sends: the sender does, later.
  * A send missed while convene was down goes out later the same day; once
  * the day is over it is logged as skipped, never sent late. */
+
+#include "autoconfig.h"
+
 #include "schedule.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* schedule.h: the sends that come with the event's clock: each event day's
  * programme at schedule.programme-at, the organisers' digest at
  * schedule.digest-at from the first registration to the last day, and the

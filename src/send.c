@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* send.c: hands a batch of finished messages to the SMTP relay in one libESMTP
  * session and reports, per message, what the relay answered. It never retries,
  * rewrites a message or decides a message's fate, and never lets the SMTP
  * password reach a log line, an error message or anything but the relay. */
+
+#include "autoconfig.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>

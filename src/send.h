@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* send.h: hands messages to an SMTP relay, many in one session. The only
  * module that knows libESMTP. It decides nothing about retries: it reports
  * what the relay said for each message and leaves the rest to the outbox. */

@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /* sender.c: the outbox to the relay or the maildir: spool. A row is claimed
  * (state sending, owner this process) before it is sent, so that two
  * processes never send it both, and becomes sent only after the relay's 2xx
  * for its recipient (or the spool's durable rename); a crash in between
  * sends it again with the same Message-ID, never zero times. */
+
+#include "autoconfig.h"
+
 #include "sender.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sender.h: drains the outbox through the configured transport, in three
  * steps so that a daemon can run the middle one in a thread of its own:
  * claim (a write transaction), deliver (no store at all), settle (a write

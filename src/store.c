@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /* store.c: convene's durable state in LMDB: attendees, seen Message-IDs, the
  * outbox and the counter that numbers it. The only file that includes lmdb.h.
  * It must never guess at a record it cannot decode, never leave a transaction
  * open past the function that began it, and never open two at once: LMDB
  * allows a thread one transaction at a time. Used from one thread. */
+
+#include "autoconfig.h"
+
 #include "store.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* store.h: convene's durable state in LMDB (attendees, seen Message-IDs,
  * outbox). The only module that knows LMDB; every record carries a format
  * version and a record of another version is refused, never guessed at. */

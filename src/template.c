@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* template.c: parses mustache-style mail templates into a tree once, at
  * load time, and renders that tree against a JSON context. Every mistake in
  * a template is reported when it is loaded; rendering must never fail, and
  * it must never alter or interpret the values it inserts. */
+
+#include "autoconfig.h"
+
 #include <string.h>
 
 #include "template.h"

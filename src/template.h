@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* template.h: mustache-style templates for every mail convene writes.
  * A template file starts with a "Subject:" line; the rest is the body.
  * Rendering never fails at run time: a template that does not parse is

@@ -1,5 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* text.c: cleaning of untrusted strings. Whatever comes out of here is one
  * line of valid UTF-8 with no control characters. */
+
+#include "autoconfig.h"
+
 #include "text.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* text.h: small text helpers shared by the modules that handle untrusted
  * strings. */
 #pragma once

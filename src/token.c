@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* token.c: making and checking confirmation tokens. It never logs a token
  * or the secret, and never compares a MAC with anything but a constant-time
  * loop. */
+
+#include "autoconfig.h"
+
 #include "token.h"
 
 #include "text.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* token.h: the tokens of the confirmation round trip. A token is an
  * HMAC-SHA256, under a secret kept in the state directory, over the
  * address, the action and the expiry it carries; it is checked in constant

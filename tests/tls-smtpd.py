@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """tls-smtpd.py: a small SMTP server with STARTTLS and AUTH for the tests.
 
 It accepts every message and writes each into a directory, one file per

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Builds convene in the checkout with the warnings we hold ourselves to.
 set -eu
 cd "$(dirname "$0")/.."

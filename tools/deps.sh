@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Installs, from Debian's archive, what convene needs to build and test and
 # this machine lacks; installs nothing when all is there. Quiet unless apt
 # fails. Uses sudo when not run as root.

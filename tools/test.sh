@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Installs what is missing, builds, and runs every test; ends with one line
 # "N passed, N failed[, N skipped]" counted from the tests' own logs, and
 # exits non-zero if any failed.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Installs what is missing, builds, and shows convene at work on the shipped
 # CAMPUS kick-off: a sample registration is delivered, answered, and the
 # answer (written by the embedded maildir: transport) printed. No relay or

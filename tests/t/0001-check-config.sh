@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # An organiser checks the configuration before starting: the shipped CAMPUS
 # event is fine; a broken file gets every error with its line, and EX_CONFIG.
 . "$(dirname "$0")/lib.sh"

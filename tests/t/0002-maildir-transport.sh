@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Ștefan writes from Thunderbird; the MTA pipes it to convenectl deliver;
 # run-once registers him and his confirmation lands in the maildir: spool.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The confirmation goes out through a real SMTP relay (Postfix's smtp-sink);
 # when the relay is down the reply stays queued and goes out later.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The MTA delivers the same message twice (a retry after a timeout): the
 # attendee is registered once and answered once.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Bad input gets a clear answer and loses nothing: a person is told what is
 # wrong, a robot gets silence, what is not mail is quarantined, and broken
 # set-ups get one line and a sysexits code.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Partners register from the mail clients they really use; each message is
 # read as its writer meant it, whatever the client did to it.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A delegation leader registers seven people in one message; people ask for
 # help, their status and the programme, by subject, first line or address.
 . "$(dirname "$0")/lib.sh"

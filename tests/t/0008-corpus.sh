@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every message of the shared corpus of real-world mail (bounces, broken
 # MIME, deep nesting, odd charsets, mbox files split into their messages)
 # goes through deliver and run-once, under valgrind where it is installed:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Places are limited, some visits are for one delegation only, and under
 # the "confirm" policy nobody is registered, cancelled or acted for without
 # the round trip to their own address.

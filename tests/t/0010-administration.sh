@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The organiser at the server: stats, cancel, backup while convene works,
 # a broadcast by email, and clear usage messages.
 . "$(dirname "$0")/lib.sh"

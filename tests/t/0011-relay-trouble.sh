@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The relay refuses for now, refuses for good, hangs up, or the sender is
 # killed mid-batch: no row is lost, a row goes out twice only with the same
 # Message-ID, and bounces that come back later are matched to their row.

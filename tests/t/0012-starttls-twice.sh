@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The relay speaks STARTTLS with a self-signed certificate that SSL_CERT_FILE
 # makes trusted, and wants AUTH: mail goes out in two runs in a row and in
 # two sessions within one run (libESMTP 1.1.0 crashes on a second STARTTLS

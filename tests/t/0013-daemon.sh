@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # convened as organisers run it: it answers within seconds, survives a bad
 # reload, stops cleanly in the middle of a flood, speaks LMTP to an MTA,
 # and loses nothing to kill -9.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The scheduler on the event's clock, moved with --now: the itinerary on
 # registering, the reminder three days before, each morning's programme at
 # 07:00 and the organisers' digest at 18:00, each queued once however often

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # An event across the night the clocks go back (Sunday 26 October 2025 in
 # Paris): every morning's programme leaves at 07:00 local time, which is
 # 05:00 UTC on Saturday but 06:00 UTC on Sunday and Monday, and the

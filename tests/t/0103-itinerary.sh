@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Ana's itinerary follows her registration: sent with her confirmation,
 # again after she changes it (two changes in one run make one mail), and
 # a cancellation for her calendar when she cancels. Its .ics keeps one UID

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The organisers' digest at 18:00: who registered, changed or cancelled
 # since the last one, the figures to prepare for, the problems, in text and
 # HTML, with every attendee in a CSV that a CSV reader takes back intact;

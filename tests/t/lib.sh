@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: what every integration story shares. Each story runs the real
 # binaries in a scratch folder of its own (the shipped configuration, with
 # its relative paths, works there as it is) and speaks TAP.

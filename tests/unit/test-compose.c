@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* test-compose.c: mail with an HTML twin and attachments, read back with
  * GMime as a mail client would: the text and HTML alternatives, the HTML
  * with every value escaped, and the files as sent. Templates are written
  * to a temp dir of the test's own. */
+
+#include "autoconfig.h"
+
 #include "compose.h"
 
 #include <string.h>

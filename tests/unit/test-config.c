@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* test-config.c: the configuration file as an organiser writes it. The
  * shipped CAMPUS file loads; a file with mistakes gets every one of them
  * back at once, each at its line. Writes only inside its own temp dir. */
+
+#include "autoconfig.h"
 
 #include "config.h"
 

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* test-csv.c: CSV records as RFC 4180 and spreadsheet programs read them:
  * the byte order mark, CRLF, quoting of what needs it and nothing else,
  * and no cell that a spreadsheet would run as a formula. */
+
+#include "autoconfig.h"
+
 #include "csv.h"
 
 #include <string.h>

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* test-ics.c: the calendars convene attaches, read back with libical as a
  * calendar program would: the events, their UIDs and SEQUENCE, and local
  * times that stay right across the late-October daylight-saving change
  * using only the VTIMEZONE the file carries. */
+
+#include "autoconfig.h"
+
 #include "ics.h"
 
 #include <string.h>

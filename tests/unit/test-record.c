@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* test-record.c: the store's record encoding: what is written reads back
  * the same, records written by earlier versions still read, and a record
  * that is cut short, mistyped or not UTF-8 is refused, never guessed at. */
+
+#include "autoconfig.h"
+
 #include <string.h>
 
 #include "record.h"

@@ -1,5 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /* test-request.c: request.c read with strings alone: no file, no store, no
  * clock. The event is built here by hand, as the CAMPUS kick-off. */
+
+#include "autoconfig.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -1,8 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /* test-schedule.c: what the scheduler decides from the clock alone, in the
  * event's time zone, for an event that crosses the late-October daylight
  * saving change; then, with a scratch store, that each send is queued once
  * however often it runs, caught up the same day and skipped a day later;
  * and the journal the digest reads. */
+
+#include "autoconfig.h"
+
 #include "schedule.h"
 
 #include <string.h>

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* test-send.c: send_smtp against a real Postfix smtp-sink on loopback: what
  * the relay captured and what each item says afterwards. It must never kill
  * any process but the smtp-sink it started, nor leave one running. */
+
+#include "autoconfig.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

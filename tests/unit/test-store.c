@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: ISC */
 /* test-store.c: the store keeps what it is given across transactions and
  * restarts, grows when full and refuses records it cannot read. Each test
  * works in its own scratch directory; lmdb.h is included only to plant a
  * record of an unknown version, never to check the store's own writes. */
+
+#include "autoconfig.h"
+
 #include "store.h"
 
 #include <string.h>

@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /* test-template.c: templates from strings and files, rendered against JSON
  * contexts; every syntax error is checked for its file name and line.
  * Touches nothing but a temporary directory of its own. */
+
+#include "autoconfig.h"
+
 #include <errno.h>
 #include <string.h>
 
