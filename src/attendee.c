@@ -18,6 +18,8 @@ Attendee *attendee_new(void)
 	a->days = g_ptr_array_new_with_free_func(g_free);
 	a->activities = g_ptr_array_new_with_free_func(g_free);
 	a->waitlist = g_ptr_array_new_with_free_func(g_free);
+	a->answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_strfreev);
 	return a;
 }
 
@@ -46,6 +48,14 @@ Attendee *attendee_copy(const Attendee *a)
 	c->accessibility = g_strdup(a->accessibility);
 	c->arrival = g_strdup(a->arrival);
 	c->departure = g_strdup(a->departure);
+	{
+		GHashTableIter it;
+		gpointer key, value;
+
+		g_hash_table_iter_init(&it, a->answers);
+		while (g_hash_table_iter_next(&it, &key, &value))
+			g_hash_table_insert(c->answers, g_strdup(key), g_strdupv(value));
+	}
 	c->registered_at = a->registered_at;
 	c->updated_at = a->updated_at;
 	return c;
@@ -69,6 +79,7 @@ void attendee_free(Attendee *a)
 	g_free(a->accessibility);
 	g_free(a->arrival);
 	g_free(a->departure);
+	g_hash_table_unref(a->answers);
 	g_free(a);
 }
 

@@ -27,6 +27,8 @@ typedef struct {
 	char *accessibility;
 	char *arrival;
 	char *departure;
+	GHashTable *answers;  /* the configured fields' values: field id → GStrv of
+			       * canonical text (field.h); never NULL */
 	gint64 registered_at; /* Unix seconds */
 	gint64 updated_at;
 } Attendee;

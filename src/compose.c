@@ -10,16 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "export.h"
+#include "context.h"
 #include "mime.h"
 #include "record.h"
 #include "template.h"
 #include "text.h"
 
-const char *const compose_kinds[] = {"registered", "updated", "cancelled", "status",
-				     "error",      "help",    "programme", "delegation", "confirm-request",
-				     "waitlisted", "promoted", "organiser-done", "broadcast",
-				     "itinerary", "daily-programme", "organiser-digest", NULL};
+const char *const compose_kinds[] = {"registered",	"updated",	"unchanged", "cancelled",
+				     "status",		"error",	"help",	     "programme",
+				     "delegation",	"confirm-request", "waitlisted",
+				     "promoted",	"organiser-done", "broadcast", "itinerary",
+				     "daily-programme", "organiser-digest", NULL};
 
 G_DEFINE_QUARK(convene-compose-error-quark, compose_error)
 
@@ -27,7 +28,7 @@ struct _Composer {
 	const Config *cfg;
 	GHashTable *templates; /* "lang/kind" → Template */
 	GHashTable *contexts;  /* "lang" or "lang/activity" → sealed JsonObject */
-	GHashTable *lists;     /* the callers' keys → sealed JsonArray */
+	GHashTable *lists;     /* "lang" → the form's sealed JsonArray */
 };
 
 Composer *compose_new(const Config *cfg)
@@ -74,7 +75,7 @@ static JsonObject *cached_context(Composer *c, char *key, JsonObject *(*make)(Co
 
 static JsonObject *make_event(Composer *c, gconstpointer lang)
 {
-	return export_event(c->cfg, lang);
+	return context_event(c->cfg, lang);
 }
 
 JsonObject *compose_event(Composer *c, const char *lang)
@@ -91,8 +92,7 @@ static JsonObject *make_activity(Composer *c, gconstpointer data)
 {
 	const ActivityKey *k = data;
 
-	(void)c;
-	return export_activity(k->act, k->lang);
+	return context_activity(c->cfg, k->act, k->lang);
 }
 
 JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char *lang)
@@ -102,15 +102,14 @@ JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char 
 	return cached_context(c, g_strdup_printf("%s/%s", lang, act->id), make_activity, &k);
 }
 
-JsonArray *compose_list(Composer *c, const char *key, JsonArray *(*make)(gconstpointer data),
-			gconstpointer data)
+JsonArray *compose_form(Composer *c, const char *lang)
 {
-	JsonArray *a = g_hash_table_lookup(c->lists, key);
+	JsonArray *a = g_hash_table_lookup(c->lists, lang);
 
 	if (a == NULL) {
-		a = make(data);
+		a = context_form(c->cfg, lang);
 		json_array_seal(a);
-		g_hash_table_insert(c->lists, g_strdup(key), a);
+		g_hash_table_insert(c->lists, g_strdup(lang), a);
 	}
 	return json_array_ref(a);
 }

@@ -27,18 +27,16 @@ typedef struct _Composer Composer;
 Composer *compose_new(const Config *cfg);
 void compose_free(Composer *c);
 
-/* Returns the template context of the event in @lang (export_event()), or
- * of activity @act (export_activity()): made once per composer, so once
+/* Returns the template context of the event in @lang (context_event()), or
+ * of activity @act (context_activity()): made once per composer, so once
  * per configuration, and shared, sealed, by every mail that shows it. The
  * caller unrefs it and must not change it. */
 JsonObject *compose_event(Composer *c, const char *lang);
 JsonObject *compose_activity(Composer *c, const ConfigActivity *act, const char *lang);
 
-/* Returns the list cached under @key, made the first time by @make(@data):
- * for parts of a context that depend on nothing but the configuration and
- * the language. Sealed and shared like the contexts above. */
-JsonArray *compose_list(Composer *c, const char *key, JsonArray *(*make)(gconstpointer data),
-			gconstpointer data);
+/* Returns the form people fill in, in @lang (context_form()), made once per
+ * composer and shared, sealed, like the contexts above. */
+JsonArray *compose_form(Composer *c, const char *lang);
 
 /* Loads every kind of template in every configured language. Returns FALSE
  * with @error holding every problem, one per line as "FILE:LINE: ...". */

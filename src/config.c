@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "grammar.h"
 #include "text.h"
 
 #ifndef PKGDATADIR
@@ -26,8 +27,8 @@
 #define DEFAULT_TRANSPORT "maildir:/var/spool/convene/sent"
 #define DEFAULT_SMTP_PORT "25"
 
-/* The languages we ship templates for; the first is the default. */
-static const char *const config_languages[] = {"en", "fr", NULL};
+/* The language of an event that names none. */
+#define DEFAULT_LANGUAGE "en"
 
 static const char *const policy_names[] = {
     [CONFIG_POLICY_OPEN] = "open",
@@ -62,6 +63,9 @@ typedef struct {
 	GHashTable *option_lines; /* "SECTION-ADDRESS/OPTION" -> line */
 	GPtrArray *headers;	  /* of Header *, in file order */
 	gboolean complete;	  /* libconfuse read to the end of the file */
+	const char *file;	  /* the file being read */
+	GString *elsewhere;	  /* problems in other files (a language's data), each
+				   * line already "FILE:LINE: ..." */
 } Loader;
 
 /* libconfuse's callbacks carry no user data, and its lexer is global state
@@ -335,8 +339,7 @@ static gboolean parse_date(const char *s, GDate *date)
 	return TRUE;
 }
 
-/* "HH:MM", 00:00 to 23:59. */
-static gboolean parse_time(const char *s, int *hour, int *minute)
+gboolean config_parse_time(const char *s, int *hour, int *minute)
 {
 	int h, m;
 
@@ -362,7 +365,7 @@ static gboolean parse_deadline(const char *s, GTimeZone *tz, gint64 *when)
 		return FALSE;
 	memcpy(date_part, s, 10);
 	date_part[10] = '\0';
-	if (!parse_date(date_part, &date) || !parse_time(s + 11, &hour, &minute))
+	if (!parse_date(date_part, &date) || !config_parse_time(s + 11, &hour, &minute))
 		return FALSE;
 	if (tz == NULL)
 		return TRUE;
@@ -556,7 +559,6 @@ static void read_event(Loader *ld, cfg_t *sec, Config *cfg)
 	const char *deadline = get_str(ld, sec, "registration-deadline", FALSE);
 	g_autoptr(GPtrArray) languages = get_list(ld, sec, "languages");
 	g_autoptr(GPtrArray) lower = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *known = g_strjoinv(", ", (GStrv)config_languages);
 
 	if (name != NULL && !is_one_line(name))
 		report(ld, sec, "name", "name must be one line, without control characters");
@@ -583,17 +585,15 @@ static void read_event(Loader *ld, cfg_t *sec, Config *cfg)
 	cfg->trusted_domains = get_addresses(ld, sec, "trusted-domains", TRUE);
 
 	if (languages->len == 0 && (cfg_getopt(sec, "languages")->flags & CFGF_MODIFIED) == 0)
-		g_ptr_array_add(languages, (gpointer)config_languages[0]);
+		g_ptr_array_add(languages, (gpointer)DEFAULT_LANGUAGE);
 	if (languages->len == 0)
-		report(ld, sec, "languages", "languages must list at least one of: %s", known);
+		report(ld, sec, "languages", "languages must list at least one language");
+	if (languages->len > 32)
+		report(ld, sec, "languages", "languages may list 32 languages at most");
 	for (guint i = 0; i < languages->len; i++) {
 		char *lang = g_utf8_strdown(g_ptr_array_index(languages, i), -1);
 
-		if (name_index(config_languages, lang) < 0)
-			report(ld, sec, "languages",
-			       "language '%s' is not one we have templates for (%s)",
-			       (const char *)g_ptr_array_index(languages, i), known);
-		else if (g_ptr_array_find_with_equal_func(lower, lang, g_str_equal, NULL))
+		if (g_ptr_array_find_with_equal_func(lower, lang, g_str_equal, NULL))
 			report(ld, sec, "languages", "language '%s' is listed twice", lang);
 		g_ptr_array_add(lower, lang);
 	}
@@ -702,8 +702,8 @@ static void read_activity_times(Loader *ld, cfg_t *sec, ConfigActivity *a)
 {
 	const char *start = get_str(ld, sec, "start", TRUE);
 	const char *end = get_str(ld, sec, "end", TRUE);
-	gboolean start_ok = start != NULL && parse_time(start, NULL, NULL);
-	gboolean end_ok = end != NULL && parse_time(end, NULL, NULL);
+	gboolean start_ok = start != NULL && config_parse_time(start, NULL, NULL);
+	gboolean end_ok = end != NULL && config_parse_time(end, NULL, NULL);
 
 	if (start != NULL && !start_ok)
 		report(ld, sec, "start", "start '%s' is not a time (HH:MM, 00:00 to 23:59)", start);
@@ -920,7 +920,7 @@ static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cf
 	for (guint i = 0; i < G_N_ELEMENTS(times); i++) {
 		const char *at = get_str(ld, schedule, times[i], TRUE);
 
-		if (at != NULL && !parse_time(at, NULL, NULL))
+		if (at != NULL && !config_parse_time(at, NULL, NULL))
 			report(ld, schedule, times[i],
 			       "%s '%s' is not a time (HH:MM, 00:00 to 23:59)", times[i], at);
 		*fields[i] = g_strdup(at);
@@ -931,6 +931,180 @@ static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cf
 		cfg->max_message_size = n;
 	if (get_count(ld, limits, "replies-per-sender-per-hour", 0, G_MAXUINT, &n))
 		cfg->replies_per_sender_per_hour = n;
+}
+
+/* ---- languages and fields ---- */
+
+/* The languages that have a directory with a data file, for a message
+ * naming a language that has none. */
+static char *available_languages(const char *templates_dir)
+{
+	g_autoptr(GDir) dir = g_dir_open(templates_dir, 0, NULL);
+	g_autoptr(GPtrArray) codes = g_ptr_array_new_with_free_func(g_free);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *data = g_build_filename(templates_dir, name, LANG_FILE, NULL);
+
+		if (g_file_test(data, G_FILE_TEST_IS_REGULAR))
+			g_ptr_array_add(codes, g_strdup(name));
+	}
+	g_ptr_array_sort(codes, (GCompareFunc)g_strcmp0);
+	g_ptr_array_add(codes, NULL);
+	return codes->len > 1 ? g_strjoinv(", ", (char **)codes->pdata) : g_strdup("none");
+}
+
+static void note_elsewhere(Loader *ld, const char *text)
+{
+	if (ld->elsewhere->len > 0)
+		g_string_append_c(ld->elsewhere, '\n');
+	g_string_append(ld->elsewhere, text);
+}
+
+/* Loads the data of every event language, and what mail clients write. */
+static void read_languages(Loader *ld, cfg_t *event, Config *cfg)
+{
+	g_autoptr(GError) error = NULL;
+
+	cfg->langs = g_ptr_array_new_with_free_func((GDestroyNotify)lang_free);
+	if (cfg->templates_dir == NULL || cfg->languages == NULL)
+		return;
+	for (guint i = 0; cfg->languages[i] != NULL; i++) {
+		const char *code = cfg->languages[i];
+		g_autofree char *dir = g_build_filename(cfg->templates_dir, code, NULL);
+		Language *l;
+
+		if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+			g_autofree char *have = available_languages(cfg->templates_dir);
+
+			report(ld, event, "languages",
+			       "language '%s' has no directory %s (languages there: %s)", code, dir,
+			       have);
+			continue;
+		}
+		l = lang_load(cfg->templates_dir, code, &error);
+		if (l == NULL) {
+			note_elsewhere(ld, error->message);
+			g_clear_error(&error);
+			continue;
+		}
+		g_ptr_array_add(cfg->langs, l);
+	}
+	cfg->mail = lang_load_mail(cfg->templates_dir, &error);
+	if (cfg->mail == NULL)
+		note_elsewhere(ld, error->message);
+}
+
+/* "en=T-shirt size" (or a text alone, for every language) into @texts:
+ * the first one written is also kept under "". */
+static void read_texts(Loader *ld, cfg_t *sec, const char *option, Config *cfg,
+		       GHashTable *texts)
+{
+	g_autoptr(GPtrArray) values = get_list(ld, sec, option);
+
+	for (guint i = 0; i < values->len; i++) {
+		const char *v = g_ptr_array_index(values, i);
+		const char *eq = strchr(v, '=');
+		g_autofree char *code = NULL;
+		const char *text = v;
+
+		if (eq != NULL && eq - v <= 8 && eq > v) {
+			code = g_ascii_strdown(v, eq - v);
+			text = eq + 1;
+			if (!config_has_language(cfg, code)) {
+				report(ld, sec, option, "%s: '%s' is not one of the event's languages",
+				       option, code);
+				continue;
+			}
+		}
+		while (*text == ' ')
+			text++;
+		if (*text == '\0' || !is_one_line(text)) {
+			report(ld, sec, option, "%s: '%s' must be one non-empty line", option, v);
+			continue;
+		}
+		if (code != NULL)
+			g_hash_table_replace(texts, g_strdup(code), g_strdup(text));
+		if (code == NULL || !g_hash_table_contains(texts, ""))
+			g_hash_table_replace(texts, g_strdup(""), g_strdup(text));
+	}
+}
+
+static GStrv read_keys(Loader *ld, cfg_t *sec, const char *option)
+{
+	g_autoptr(GPtrArray) values = get_list(ld, sec, option);
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < values->len; i++) {
+		char *key = g_strstrip(g_strdup(g_ptr_array_index(values, i)));
+
+		if (*key == '\0' || !is_one_line(key) || strchr(key, ':') != NULL) {
+			report(ld, sec, option, "%s: '%s' must be one non-empty line without ':'",
+			       option, (const char *)g_ptr_array_index(values, i));
+			g_free(key);
+			continue;
+		}
+		g_ptr_array_add(keys, key);
+	}
+	return strv_from(keys);
+}
+
+static Field *read_field(Loader *ld, cfg_t *sec, Config *cfg)
+{
+	const char *id = cfg_title(sec);
+	const char *type_name = get_str(ld, sec, "type", TRUE);
+	FieldType type = FIELD_TEXT;
+	g_autoptr(GPtrArray) choices = get_list(ld, sec, "choices");
+	g_autoptr(GPtrArray) activities = get_list(ld, sec, "activities");
+	Field *f;
+
+	if (!is_activity_id(id))
+		report(ld, sec, NULL, "a field id may only hold a-z, 0-9 and '-', at most 64 of them");
+	if (type_name != NULL && !field_type_from_name(type_name, &type))
+		report(ld, sec, "type",
+		       "type '%s' must be text, long-text, yes-no, choice, multi-choice, number, "
+		       "date, country or email",
+		       type_name);
+	f = field_new(id, type);
+	f->flags = FIELD_WRITABLE | (cfg_getbool(sec, "required") ? FIELD_REQUIRED : 0);
+	f->line = section_line(ld, sec);
+	if (field_find(cfg->fields, id) != NULL)
+		report(ld, sec, NULL, "\"%s\" is a built-in field; choose another id", id);
+	if ((type == FIELD_CHOICE || type == FIELD_MULTI_CHOICE) && choices->len == 0)
+		report(ld, sec, "choices", "a %s field needs choices = {\"...\", ...}", type_name);
+	if (type != FIELD_CHOICE && type != FIELD_MULTI_CHOICE && choices->len > 0)
+		report(ld, sec, "choices", "choices are for choice and multi-choice fields only");
+	for (guint i = 0; i < choices->len; i++) {
+		const char *c = g_ptr_array_index(choices, i);
+
+		if (*c == '\0' || !is_one_line(c) || strchr(c, ',') != NULL)
+			report(ld, sec, "choices", "choice '%s' must be one non-empty line without ','",
+			       c);
+	}
+	g_strfreev(f->choices);
+	f->choices = strv_from(choices);
+	for (guint i = 0; i < activities->len; i++) {
+		const char *a = g_ptr_array_index(activities, i);
+
+		if (config_activity_find(cfg, a) == NULL)
+			report(ld, sec, "activities", "activities: no activity \"%s\"", a);
+	}
+	g_strfreev(f->activities);
+	f->activities = strv_from(activities);
+	g_strfreev(f->keys);
+	f->keys = read_keys(ld, sec, "keys");
+	read_texts(ld, sec, "label", cfg, f->labels);
+	read_texts(ld, sec, "help", cfg, f->help);
+	return f;
+}
+
+static void read_fields(Loader *ld, cfg_t *root, Config *cfg)
+{
+	unsigned int n = cfg_size(root, "field");
+
+	cfg->fields = field_table_new();
+	for (unsigned int i = 0; i < n; i++)
+		field_table_insert(cfg->fields, read_field(ld, cfg_getnsec(root, "field", i), cfg));
 }
 
 /* Turns what libconfuse read into a Config, reporting every problem; the
@@ -951,6 +1125,16 @@ static Config *config_from(Loader *ld, cfg_t *root)
 	read_paths(ld, cfg_getsec(root, "paths"), cfg);
 	read_transport(ld, root, cfg_getsec(root, "smtp"), cfg);
 	read_schedule(ld, cfg_getsec(root, "schedule"), cfg_getsec(root, "limits"), cfg);
+	/* A file not read to its end may not name its templates yet: its
+	 * languages are looked for once it reads whole. */
+	if (ld->complete)
+		read_languages(ld, cfg_getsec(root, "event"), cfg);
+	else
+		cfg->langs = g_ptr_array_new_with_free_func((GDestroyNotify)lang_free);
+	read_fields(ld, root, cfg);
+	if (cfg->mail != NULL && cfg->langs->len == g_strv_length(cfg->languages))
+		cfg->grammar = grammar_new(cfg->langs, cfg->mail, cfg->fields, ld->file,
+					   ld->elsewhere);
 	return cfg;
 }
 
@@ -996,6 +1180,16 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_STR_LIST("countries", NULL, CFGF_NONE),
 	    CFG_END(),
 	};
+	cfg_opt_t field_opts[] = {
+	    CFG_STR("type", "text", CFGF_NONE),
+	    CFG_STR_LIST("choices", NULL, CFGF_NONE),
+	    CFG_BOOL("required", cfg_false, CFGF_NONE),
+	    CFG_STR_LIST("activities", NULL, CFGF_NONE),
+	    CFG_STR_LIST("label", NULL, CFGF_NONE),
+	    CFG_STR_LIST("keys", NULL, CFGF_NONE),
+	    CFG_STR_LIST("help", NULL, CFGF_NONE),
+	    CFG_END(),
+	};
 	cfg_opt_t paths_opts[] = {
 	    CFG_STR("state", DEFAULT_STATE_DIR, CFGF_NONE),
 	    CFG_STR("intake", DEFAULT_INTAKE_DIR, CFGF_NONE),
@@ -1027,6 +1221,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_SEC("event", event_opts, CFGF_NONE),
 	    CFG_SEC("day", day_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("activity", activity_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("field", field_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("paths", paths_opts, CFGF_NONE),
 	    CFG_STR("transport", DEFAULT_TRANSPORT, CFGF_NONE),
 	    CFG_STR("lmtp", NULL, CFGF_NONE),
@@ -1106,6 +1301,8 @@ Config *config_load(const char *path, GError **error)
 	g_array_set_clear_func(ld.problems, problem_clear);
 	ld.option_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ld.headers = g_ptr_array_new_with_free_func(header_free);
+	ld.elsewhere = g_string_new(NULL);
+	ld.file = path;
 
 	/* libconfuse reads a C string: it would silently stop at a NUL */
 	nul = memchr(text, '\0', len);
@@ -1124,7 +1321,7 @@ Config *config_load(const char *path, GError **error)
 		G_UNLOCK(confuse);
 	}
 
-	if (ld.problems->len > 0) {
+	if (ld.problems->len > 0 || ld.elsewhere->len > 0) {
 		g_autoptr(GString) msg = g_string_new(NULL);
 
 		g_array_sort(ld.problems, problem_compare);
@@ -1134,6 +1331,9 @@ Config *config_load(const char *path, GError **error)
 			g_string_append_printf(msg, "%s%s:%d: %s", i > 0 ? "\n" : "", path, p->line,
 					       p->text);
 		}
+		if (ld.elsewhere->len > 0)
+			g_string_append_printf(msg, "%s%s", msg->len > 0 ? "\n" : "",
+					       ld.elsewhere->str);
 		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, msg->str);
 		g_clear_pointer(&cfg, config_free);
 	} else {
@@ -1142,6 +1342,7 @@ Config *config_load(const char *path, GError **error)
 	g_array_unref(ld.problems);
 	g_hash_table_unref(ld.option_lines);
 	g_ptr_array_unref(ld.headers);
+	g_string_free(ld.elsewhere, TRUE);
 	return cfg;
 }
 
@@ -1157,6 +1358,10 @@ void config_free(Config *cfg)
 	g_free(cfg->event_address);
 	g_strfreev(cfg->organisers);
 	g_strfreev(cfg->languages);
+	grammar_free(cfg->grammar);
+	g_clear_pointer(&cfg->langs, g_ptr_array_unref);
+	lang_free(cfg->mail);
+	g_clear_pointer(&cfg->fields, g_ptr_array_unref);
 	g_strfreev(cfg->trusted_domains);
 	g_ptr_array_unref(cfg->days);
 	g_ptr_array_unref(cfg->activities);
@@ -1201,4 +1406,20 @@ const ConfigDay *config_day_find(const Config *cfg, const char *date)
 gboolean config_has_language(const Config *cfg, const char *lang)
 {
 	return g_strv_contains((const char *const *)cfg->languages, lang);
+}
+
+const Language *config_language(const Config *cfg, const char *lang)
+{
+	for (guint i = 0; lang != NULL && i < cfg->langs->len; i++) {
+		const Language *l = g_ptr_array_index(cfg->langs, i);
+
+		if (strcmp(lang_code(l), lang) == 0)
+			return l;
+	}
+	return g_ptr_array_index(cfg->langs, 0);
+}
+
+const Field *config_field(const Config *cfg, const char *id)
+{
+	return field_find(cfg->fields, id);
 }

@@ -6,6 +6,11 @@
 
 #include <glib.h>
 
+#include "field.h"
+#include "lang.h"
+
+typedef struct _Grammar Grammar;
+
 #define CONFIG_ERROR (config_error_quark())
 GQuark config_error_quark(void);
 
@@ -62,6 +67,10 @@ typedef struct {
 	char *event_address;    /* lower-case */
 	GStrv organisers;       /* lower-case; never NULL */
 	GStrv languages;        /* at least one; the first is the default */
+	GPtrArray *langs;       /* of Language *: each of languages, in order */
+	Language *mail;         /* what mail clients write (templates/mail.conf) */
+	GPtrArray *fields;      /* of Field *: the field table, built-in then configured */
+	Grammar *grammar;       /* the languages' words, indexed for reading mail */
 	ConfigPolicy policy;
 	GStrv trusted_domains;  /* lower-case; never NULL */
 	gint64 registration_deadline; /* Unix seconds; 0 = none */
@@ -117,5 +126,15 @@ const ConfigDay *config_day_find(const Config *cfg, const char *date);
 
 /* Returns TRUE if @lang is one of event.languages. */
 gboolean config_has_language(const Config *cfg, const char *lang);
+
+/* Returns the Language of code @lang, or of the event's first language
+ * when @lang is not one of event.languages. Borrowed from @cfg. */
+const Language *config_language(const Config *cfg, const char *lang);
+
+/* Returns the field @id of the table, or NULL. Borrowed from @cfg. */
+const Field *config_field(const Config *cfg, const char *id);
+
+/* Reads "HH:MM" (00:00 to 23:59): the one reader of times of day. */
+gboolean config_parse_time(const char *s, int *hour, int *minute);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Config, config_free)

@@ -20,17 +20,10 @@
 #define ISO_CODES_LOCALEDIR "/usr/share/locale"
 #endif
 
-/* The languages whose country names people here write: French first (the
- * second language of every event), then the partners' and their
- * neighbours'. Earlier ones win where two languages share a spelling. */
-static const char *const name_languages[] = {
-	"fr", "ro", "hu", "hr", "sr@latin", "sr", "fi", "it", "de", "es", "pt", "nl", "pl",
-	"cs", "sk", "sl", "bg", "el", "sv", "da", "et", "lv", "lt", "bs", "mk", "sq", "ca",
-};
-
 typedef struct {
-	GHashTable *by_name; /* folded name or code → code (owned by names) */
-	GHashTable *names;   /* code → English name */
+	GHashTable *by_name;	  /* folded name or code → code (owned by names) */
+	GHashTable *names;	  /* code → English name */
+	GHashTable *translations; /* language → (code → name in that language) */
 } CountryTable;
 
 static void add_name(CountryTable *t, const char *name, const char *code)
@@ -57,10 +50,13 @@ static guint32 mo_word(const guchar *p, gboolean swap)
 
 /* Adds every translation in the gettext catalogue @path (GNU .mo format:
  * a header, then tables of (length, offset) for the originals and the
- * translations) of an English country name we know. No library here reads
- * a catalogue for a language other than the process's own, hence this. */
-static void add_translations(CountryTable *t, GHashTable *english, const char *path)
+ * translations) of an English country name we know, as a name people may
+ * write and as the name in language @lang. No library here reads a
+ * catalogue for a language other than the process's own, hence this. */
+static void add_translations(CountryTable *t, GHashTable *english, const char *lang,
+			     const char *path)
 {
+	GHashTable *names;
 	g_autoptr(GMappedFile) file = g_mapped_file_new(path, FALSE, NULL);
 	const guchar *data;
 	gsize size;
@@ -77,6 +73,8 @@ static void add_translations(CountryTable *t, GHashTable *english, const char *p
 	if (magic != 0x950412de && magic != 0xde120495)
 		return;
 	swap = magic == 0xde120495;
+	names = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_hash_table_insert(t->translations, g_strdup(lang), names);
 	n = mo_word(data + 8, swap);
 	originals = mo_word(data + 12, swap);
 	translations = mo_word(data + 16, swap);
@@ -98,8 +96,11 @@ static void add_translations(CountryTable *t, GHashTable *english, const char *p
 		if (code == NULL)
 			continue;
 		translated = g_strndup((const char *)data + toff, tlen);
-		if (g_utf8_validate(translated, -1, NULL))
-			add_name(t, translated, code);
+		if (!g_utf8_validate(translated, -1, NULL))
+			continue;
+		add_name(t, translated, code);
+		if (!g_hash_table_contains(names, code))
+			g_hash_table_insert(names, (gpointer)code, g_strdup(translated));
 	}
 }
 
@@ -113,6 +114,8 @@ static void load_table(CountryTable *t)
 
 	t->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	t->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	t->translations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						(GDestroyNotify)g_hash_table_unref);
 	if (!json_parser_load_from_file(parser, ISO_CODES_DIR "/iso_3166-1.json", &error)) {
 		log_event(LOG_ERR, "countries-unavailable", "reason", error->message, NULL);
 		return;
@@ -141,11 +144,25 @@ static void load_table(CountryTable *t)
 			 key);
 		g_hash_table_insert(english, (gpointer)name, key);
 	}
-	for (guint i = 0; i < G_N_ELEMENTS(name_languages); i++) {
-		g_autofree char *path = g_build_filename(ISO_CODES_LOCALEDIR, name_languages[i],
-							 "LC_MESSAGES", "iso_3166-1.mo", NULL);
+	/* Every language iso-codes translates the names into: a partner may
+	 * write "Ελλάδα", "България" or "Україна". Sorted, so that where two
+	 * languages spell two countries alike the same one always wins. */
+	{
+		g_autoptr(GDir) dir = g_dir_open(ISO_CODES_LOCALEDIR, 0, NULL);
+		g_autoptr(GPtrArray) langs = g_ptr_array_new_with_free_func(g_free);
+		const char *name;
 
-		add_translations(t, english, path);
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL)
+			g_ptr_array_add(langs, g_strdup(name));
+		g_ptr_array_sort(langs, (GCompareFunc)g_strcmp0);
+		for (guint i = 0; i < langs->len; i++) {
+			const char *lang = g_ptr_array_index(langs, i);
+			g_autofree char *path = g_build_filename(ISO_CODES_LOCALEDIR, lang,
+								 "LC_MESSAGES", "iso_3166-1.mo", NULL);
+
+			if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+				add_translations(t, english, lang, path);
+		}
 	}
 	g_hash_table_unref(english);
 }
@@ -169,7 +186,14 @@ const char *country_lookup(const char *text)
 	return g_hash_table_lookup(table()->by_name, folded);
 }
 
-const char *country_name(const char *code)
+const char *country_name(const char *code, const char *lang)
 {
-	return code != NULL ? g_hash_table_lookup(table()->names, code) : NULL;
+	GHashTable *names;
+	const char *name;
+
+	if (code == NULL)
+		return NULL;
+	names = lang != NULL ? g_hash_table_lookup(table()->translations, lang) : NULL;
+	name = names != NULL ? g_hash_table_lookup(names, code) : NULL;
+	return name != NULL ? name : g_hash_table_lookup(table()->names, code);
 }

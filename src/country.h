@@ -9,5 +9,7 @@
  * @text names, or NULL when it names none. */
 const char *country_lookup(const char *text);
 
-/* Returns the English name of @code (static), or NULL for an unknown code. */
-const char *country_name(const char *code);
+/* Returns the name of @code in language @lang (an iso-codes translation,
+ * e.g. "fr": "Roumanie"), or in English when there is none or @lang is
+ * NULL; NULL for an unknown code. Static. */
+const char *country_name(const char *code, const char *lang);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* csv.c: the attendee table as CSV. The cells come from mail people wrote,
  * so a cell must never break a record apart or run as a spreadsheet
- * formula; the columns follow the export contract's names and order. */
+ * formula; one column per field of the table, named as the export names
+ * it, in the table's order. */
 
 #include "autoconfig.h"
 
@@ -11,12 +12,7 @@
 #include <string.h>
 
 #include "export.h"
-
-static const char *const columns[] = {
-    "email",	     "name",	"organisation", "country",	 "role",       "delegation",
-    "language",	     "status",	"days",		"activities",	 "waitlist",   "diet",
-    "accessibility", "arrival", "departure",	"registered_at", "updated_at",
-};
+#include "field.h"
 
 static void append_cell(GString *out, const char *cell)
 {
@@ -48,43 +44,35 @@ void csv_append_record(GString *out, const char *const *cells, guint n)
 	g_string_append(out, "\r\n");
 }
 
-GString *csv_attendees_begin(void)
+GString *csv_attendees_begin(const Config *cfg)
 {
 	GString *out = g_string_new("\xEF\xBB\xBF");
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
 
-	csv_append_record(out, columns, G_N_ELEMENTS(columns));
+	for (guint i = 0; i < cfg->fields->len; i++)
+		g_ptr_array_add(ids, ((Field *)g_ptr_array_index(cfg->fields, i))->id);
+	csv_append_record(out, (const char *const *)ids->pdata, ids->len);
 	return out;
 }
 
 void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a)
 {
-	g_autofree char *days = attendee_list_join(a->days, "; ");
-	g_autofree char *activities = attendee_list_join(a->activities, "; ");
-	g_autofree char *waitlist = attendee_list_join(a->waitlist, "; ");
-	g_autofree char *registered = export_time(cfg, a->registered_at);
-	g_autofree char *updated = export_time(cfg, a->updated_at);
-	const char *cells[] = {
-	    a->email,
-	    a->name,
-	    a->organisation,
-	    a->country,
-	    a->role,
-	    a->delegation,
-	    a->language,
-	    attendee_status_to_string(a->status),
-	    days,
-	    activities,
-	    waitlist,
-	    a->diet,
-	    a->accessibility,
-	    a->arrival,
-	    a->departure,
-	    registered,
-	    updated,
-	};
+	g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
 
-	G_STATIC_ASSERT(G_N_ELEMENTS(cells) == G_N_ELEMENTS(columns));
-	csv_append_record(out, cells, G_N_ELEMENTS(cells));
+	for (guint i = 0; i < cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(cfg->fields, i);
+
+		if (f->type == FIELD_TIME) {
+			g_ptr_array_add(cells,
+					export_time(cfg, *(const gint64 *)((const char *)a + f->member)));
+		} else {
+			g_autoptr(GPtrArray) values = field_get(f, a);
+
+			g_ptr_array_add(values, NULL);
+			g_ptr_array_add(cells, g_strjoinv("; ", (char **)values->pdata));
+		}
+	}
+	csv_append_record(out, (const char *const *)cells->pdata, cells->len);
 }
 
 typedef struct {
@@ -102,7 +90,7 @@ static gboolean add_one(const Attendee *a, gpointer data)
 
 GBytes *csv_attendees(const Config *cfg, StoreTxn *txn, GError **error)
 {
-	Table t = {cfg, csv_attendees_begin()};
+	Table t = {cfg, csv_attendees_begin(cfg)};
 
 	if (!store_attendee_foreach(txn, add_one, &t, error)) {
 		g_string_free(t.out, TRUE);

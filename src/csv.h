@@ -17,8 +17,8 @@
 void csv_append_record(GString *out, const char *const *cells, guint n);
 
 /* Returns a new string holding the byte order mark and the header record
- * of the attendee table. */
-GString *csv_attendees_begin(void);
+ * of the attendee table: one column per field of @cfg's table. */
+GString *csv_attendees_begin(const Config *cfg);
 
 /* Appends @a's record to @out, times in the event's zone from @cfg. */
 void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a);

@@ -16,7 +16,8 @@
 #include "csv.h"
 #include "itinerary.h"
 #include "maildir.h"
-#include "request.h"
+#include "field.h"
+#include "lang.h"
 #include "text.h"
 
 /* At most this many entries in each list of people. */
@@ -57,6 +58,7 @@ typedef struct {
 	JsonArray *access;
 	guint access_count;
 	GString *csv;
+	GHashTable *answers;	 /* choice and yes-no field id → (value → count) */
 
 	/* deliveries, from the outbox */
 	JsonArray *failed, *deferred;
@@ -81,23 +83,19 @@ static char *local_label(const Digest *d, gint64 t)
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, d->cfg->tz);
 	g_autofree char *ymd = g_date_time_format(local, "%Y-%m-%d");
-	g_autofree char *day = text_day_label(ymd, d->lang);
+	g_autofree char *day = lang_day_label(config_language(d->cfg, d->lang), ymd);
 
 	return g_strdup_printf("%s, %02d:%02d", day, g_date_time_get_hour(local),
 			       g_date_time_get_minute(local));
 }
 
-/* The label organisers read for a journal field. */
-static const char *field_label(const char *field, const char *lang)
+/* The label organisers read for a journal field: the field table's, or the
+ * id of a field the configuration no longer has. */
+static const char *journal_label(const Digest *d, const char *id)
 {
-	gboolean fr = g_strcmp0(lang, "fr") == 0;
+	const Field *f = config_field(d->cfg, id);
 
-	for (int f = 0; f < REQUEST_N_FIELDS; f++)
-		if (strcmp(request_field_name(f), field) == 0)
-			return request_field_label(f, lang);
-	if (strcmp(field, "waitlist") == 0)
-		return fr ? "Liste d'attente" : "Waiting list";
-	return field;
+	return f != NULL ? field_label(f, config_language(d->cfg, d->lang)) : id;
 }
 
 static JsonArray *field_list(const Digest *d, const StoreJournalEntry *e, gboolean with_before)
@@ -107,7 +105,7 @@ static JsonArray *field_list(const Digest *d, const StoreJournalEntry *e, gboole
 	for (guint i = 0; i < e->fields->len; i++) {
 		JsonObject *o = json_object_new();
 
-		set_text(o, "label", field_label(g_ptr_array_index(e->fields, i), d->lang));
+		set_text(o, "label", journal_label(d, g_ptr_array_index(e->fields, i)));
 		if (with_before)
 			set_text(o, "before", g_ptr_array_index(e->before, i));
 		set_text(o, "after", g_ptr_array_index(e->after, i));
@@ -186,6 +184,73 @@ static void add_diet(Digest *d, const Attendee *a)
 		g_ptr_array_add(diet->names, g_strdup(a->name != NULL ? a->name : a->email));
 }
 
+/* Fields whose answers the digest counts per value: each a choice. */
+static gboolean counted(const Field *f)
+{
+	return f->type == FIELD_YES_NO || f->type == FIELD_CHOICE || f->type == FIELD_MULTI_CHOICE;
+}
+
+static void count_answers(Digest *d, const Attendee *a)
+{
+	for (guint i = 0; i < d->cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(d->cfg->fields, i);
+		const char *const *values = g_hash_table_lookup(a->answers, f->id);
+		GHashTable *counts;
+
+		if (!counted(f) || values == NULL)
+			continue;
+		counts = g_hash_table_lookup(d->answers, f->id);
+		if (counts == NULL) {
+			counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+			g_hash_table_insert(d->answers, g_strdup(f->id), counts);
+		}
+		for (guint k = 0; values[k] != NULL; k++)
+			count(counts, values[k]);
+	}
+}
+
+/* For each counted field, its label and every value with its count, in
+ * the order of its choices ("T-shirt size: S 4, M 11, L 7"). */
+static JsonArray *answers_json(const Digest *d)
+{
+	const Language *l = config_language(d->cfg, d->lang);
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; i < d->cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(d->cfg->fields, i);
+		GHashTable *counts = g_hash_table_lookup(d->answers, f->id);
+		const char *const yes_no[] = {"yes", "no", NULL};
+		const char *const *values = f->type == FIELD_YES_NO ? yes_no : (const char *const *)f->choices;
+		g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+		JsonArray *list;
+		JsonObject *o;
+		g_autofree char *text = NULL;
+
+		if (!counted(f))
+			continue;
+		o = json_object_new();
+		list = json_array_new();
+		for (guint k = 0; values[k] != NULL; k++) {
+			JsonObject *v = json_object_new();
+			guint n = counts != NULL ? GPOINTER_TO_UINT(g_hash_table_lookup(counts, values[k])) : 0;
+			const char *shown = f->type == FIELD_YES_NO ? lang_word(l, "formats", values[k])
+								    : values[k];
+
+			set_text(v, "value", shown);
+			json_object_set_int_member(v, "count", n);
+			json_array_add_object_element(list, v);
+			g_ptr_array_add(parts, g_strdup_printf("%s %u", shown, n));
+		}
+		g_ptr_array_add(parts, NULL);
+		text = lang_join(l, (const char *const *)parts->pdata);
+		set_text(o, "label", field_label(f, l));
+		set_text(o, "counts", text);
+		json_object_set_array_member(o, "values", list);
+		json_array_add_object_element(arr, o);
+	}
+	return arr;
+}
+
 static gboolean add_attendee(const Attendee *a, gpointer data)
 {
 	Digest *d = data;
@@ -212,6 +277,7 @@ static gboolean add_attendee(const Attendee *a, gpointer data)
 			d->places[i].waiting++;
 	}
 	count(d->countries, a->country != NULL && *a->country != '\0' ? a->country : "?");
+	count_answers(d, a);
 	if (a->delegation != NULL && *a->delegation != '\0')
 		count(d->delegations, a->delegation);
 	if (a->diet != NULL)
@@ -281,7 +347,7 @@ static JsonArray *sorted_array(GPtrArray *objects)
 	return arr;
 }
 
-static JsonArray *counts_json(GHashTable *table, gboolean countries)
+static JsonArray *counts_json(GHashTable *table, gboolean countries, const char *lang)
 {
 	g_autoptr(GPtrArray) objects = g_ptr_array_new();
 	GHashTableIter iter;
@@ -290,7 +356,7 @@ static JsonArray *counts_json(GHashTable *table, gboolean countries)
 	g_hash_table_iter_init(&iter, table);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {
 		JsonObject *o = json_object_new();
-		const char *name = countries ? country_name(key) : NULL;
+		const char *name = countries ? country_name(key, lang) : NULL;
 
 		set_text(o, "code", key);
 		set_text(o, "name", name != NULL ? name : key);
@@ -330,7 +396,7 @@ static JsonArray *days_json(const Digest *d)
 
 	for (guint i = 0; i < d->cfg->days->len; i++) {
 		const ConfigDay *day = g_ptr_array_index(d->cfg->days, i);
-		g_autofree char *label = text_day_label(day->date, d->lang);
+		g_autofree char *label = lang_day_label(config_language(d->cfg, d->lang), day->date);
 		JsonObject *o = json_object_new();
 
 		set_text(o, "date", day->date);
@@ -348,7 +414,7 @@ static JsonArray *activities_json(const Digest *d)
 	for (guint i = 0; i < d->cfg->activities->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(d->cfg->activities, i);
 		const Places *p = &d->places[i];
-		g_autofree char *label = text_day_label(act->day, d->lang);
+		g_autofree char *label = lang_day_label(config_language(d->cfg, d->lang), act->day);
 		JsonObject *o = json_object_new();
 
 		set_text(o, "id", act->id);
@@ -448,6 +514,7 @@ static void digest_clear(Digest *d)
 	g_clear_pointer(&d->countries, g_hash_table_unref);
 	g_clear_pointer(&d->delegations, g_hash_table_unref);
 	g_clear_pointer(&d->diets, g_hash_table_unref);
+	g_clear_pointer(&d->answers, g_hash_table_unref);
 	g_clear_pointer(&d->per_day, g_free);
 	g_clear_pointer(&d->places, g_free);
 	if (d->csv != NULL)
@@ -548,10 +615,16 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	json_object_set_object_member(ctx, "totals", totals);
 	json_object_set_array_member(ctx, "days", days_json(d));
 	json_object_set_array_member(ctx, "activities", activities_json(d));
-	json_object_set_array_member(ctx, "countries", counts_json(d->countries, TRUE));
+	json_object_set_array_member(ctx, "countries", counts_json(d->countries, TRUE, d->lang));
+	{
+		JsonArray *answers = answers_json(d);
+
+		json_object_set_boolean_member(ctx, "any_answers", json_array_get_length(answers) > 0);
+		json_object_set_array_member(ctx, "answers", answers);
+	}
 	json_object_set_boolean_member(ctx, "any_delegations",
 				       g_hash_table_size(d->delegations) > 0);
-	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE));
+	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE, d->lang));
 	json_object_set_boolean_member(ctx, "any_diets", g_hash_table_size(d->diets) > 0);
 	json_object_set_array_member(ctx, "diets", diets_json(d->diets));
 	json_object_set_boolean_member(ctx, "any_accessibility", d->access_count > 0);
@@ -583,7 +656,9 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	    .countries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 	    .delegations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 	    .diets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, diet_free),
-	    .csv = csv_attendees_begin(),
+	    .csv = csv_attendees_begin(cfg),
+	    .answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_hash_table_unref),
 	};
 	g_autoptr(JsonObject) ctx = NULL;
 	g_autoptr(GBytes) csv = NULL;

@@ -6,6 +6,7 @@
 
 #include "export.h"
 
+#include "field.h"
 #include "text.h"
 
 #include <errno.h>
@@ -42,80 +43,78 @@ static void set_time(JsonObject *o, const char *key, const Config *cfg, gint64 t
 	json_object_set_string_member(o, key, s);
 }
 
+/* A configured field's value as JSON of its type: yes-no a boolean, a
+ * number a number, multi-choice an array, the rest text. An answer whose
+ * field is no longer configured is kept as its text. */
+static JsonNode *answer_json(const Field *f, const char *const *values)
+{
+	JsonNode *node = json_node_alloc();
+	guint n = g_strv_length((char **)values);
+
+	if ((f != NULL && f->type == FIELD_MULTI_CHOICE) || (f == NULL && n > 1)) {
+		JsonArray *a = json_array_sized_new(n);
+
+		for (guint i = 0; i < n; i++)
+			json_array_add_string_element(a, values[i]);
+		return json_node_init_array(node, a);
+	}
+	if (f != NULL && f->type == FIELD_YES_NO)
+		return json_node_init_boolean(node, g_strcmp0(values[0], "yes") == 0);
+	if (f != NULL && f->type == FIELD_NUMBER && values[0] != NULL) {
+		char *end;
+		gint64 i = g_ascii_strtoll(values[0], &end, 10);
+
+		if (*end == '\0')
+			return json_node_init_int(node, i);
+		return json_node_init_double(node, g_ascii_strtod(values[0], NULL));
+	}
+	return json_node_init_string(node, values[0] != NULL ? values[0] : "");
+}
+
+static JsonObject *answers_json(const Config *cfg, const Attendee *a)
+{
+	JsonObject *o = json_object_new();
+	g_autoptr(GList) ids = g_list_sort(g_hash_table_get_keys(a->answers), (GCompareFunc)strcmp);
+
+	/* Configured fields in their order, then any the configuration lost. */
+	for (guint i = 0; i < cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(cfg->fields, i);
+		const char *const *values = g_hash_table_lookup(a->answers, f->id);
+
+		if ((f->flags & FIELD_BUILTIN) == 0 && values != NULL)
+			json_object_set_member(o, f->id, answer_json(f, values));
+	}
+	for (GList *id = ids; id != NULL; id = id->next)
+		if (!json_object_has_member(o, id->data))
+			json_object_set_member(o, id->data,
+					       answer_json(NULL, g_hash_table_lookup(a->answers, id->data)));
+	return o;
+}
+
 JsonObject *export_attendee(const Config *cfg, const Attendee *a)
 {
 	JsonObject *o = json_object_new();
 
-	set_string(o, "email", a->email);
-	set_string(o, "name", a->name);
-	set_string(o, "organisation", a->organisation);
-	set_string(o, "country", a->country);
-	set_string(o, "role", a->role);
-	set_string(o, "delegation", a->delegation);
-	set_string(o, "language", a->language);
-	set_string(o, "status", attendee_status_to_string(a->status));
-	set_list(o, "days", a->days);
-	set_list(o, "activities", a->activities);
-	set_list(o, "waitlist", a->waitlist);
-	set_string(o, "diet", a->diet);
-	set_string(o, "accessibility", a->accessibility);
-	set_string(o, "arrival", a->arrival);
-	set_string(o, "departure", a->departure);
-	set_time(o, "registered_at", cfg, a->registered_at);
-	set_time(o, "updated_at", cfg, a->updated_at);
-	return o;
-}
+	for (guint i = 0; i < cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(cfg->fields, i);
 
-JsonObject *export_activity(const ConfigActivity *act, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	g_autofree char *day = text_day_label(act->day, lang);
+		if ((f->flags & FIELD_BUILTIN) == 0)
+			continue;
+		/* The answers come where the configured fields begin. */
+		if (f->type == FIELD_TIME && !json_object_has_member(o, "answers"))
+			json_object_set_object_member(o, "answers", answers_json(cfg, a));
+		if (f->type == FIELD_TIME) {
+			set_time(o, f->id, cfg, *(const gint64 *)((const char *)a + f->member));
+		} else if (field_is_list(f)) {
+			g_autoptr(GPtrArray) values = field_get(f, a);
 
-	set_string(o, "id", act->id);
-	set_string(o, "title", act->title);
-	set_string(o, "day", act->day);
-	set_string(o, "day_label", day);
-	set_string(o, "start", act->start);
-	set_string(o, "end", act->end);
-	set_string(o, "location", act->location);
-	set_string(o, "notes", act->notes);
-	json_object_set_int_member(o, "capacity", act->capacity);
-	return o;
-}
+			set_list(o, f->id, values);
+		} else {
+			g_autofree char *value = field_get_text(f, a);
 
-JsonObject *export_event(const Config *cfg, const char *lang)
-{
-	JsonObject *o = json_object_new();
-	JsonArray *days = json_array_new();
-	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
-	const ConfigDay *last = g_ptr_array_index(cfg->days, cfg->days->len - 1);
-	g_autofree char *from = text_day_label(first->date, lang);
-	g_autofree char *to = text_day_label(last->date, lang);
-
-	json_object_set_string_member(o, "name", cfg->event_name);
-	json_object_set_string_member(o, "location", cfg->event_location);
-	json_object_set_string_member(o, "address", cfg->event_address);
-	json_object_set_string_member(o, "first_day", from);
-	json_object_set_string_member(o, "last_day", to);
-	for (guint i = 0; i < cfg->days->len; i++) {
-		const ConfigDay *d = g_ptr_array_index(cfg->days, i);
-		JsonObject *day = json_object_new();
-		JsonArray *acts = json_array_new();
-		g_autofree char *label = text_day_label(d->date, lang);
-
-		json_object_set_string_member(day, "date", d->date);
-		json_object_set_string_member(day, "label", label);
-		json_object_set_string_member(day, "title", d->title != NULL ? d->title : "");
-		for (guint k = 0; k < cfg->activities->len; k++) {
-			const ConfigActivity *a = g_ptr_array_index(cfg->activities, k);
-
-			if (strcmp(a->day, d->date) == 0)
-				json_array_add_object_element(acts, export_activity(a, lang));
+			set_string(o, f->id, value);
 		}
-		json_object_set_array_member(day, "activities", acts);
-		json_array_add_object_element(days, day);
 	}
-	json_object_set_array_member(o, "days", days);
 	return o;
 }
 

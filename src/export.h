@@ -16,18 +16,10 @@
  * zone, newly allocated; "" for 0. */
 char *export_time(const Config *cfg, gint64 t);
 
-/* Returns a new JSON object holding @a as the export contract describes. */
+/* Returns a new JSON object holding @a as the export contract describes:
+ * the built-in fields of the field table at the top level, typed, and the
+ * configured fields' answers under "answers". */
 JsonObject *export_attendee(const Config *cfg, const Attendee *a);
-
-/* Returns a new JSON object describing activity @act for templates: id,
- * title, day, day_label (in @lang), start, end, location, notes (""
- * when none) and capacity. */
-JsonObject *export_activity(const ConfigActivity *act, const char *lang);
-
-/* Returns a new JSON object describing the event for templates, in @lang:
- * name, location, address, first_day and last_day labels, and days, each
- * with its date, label, title and activities. */
-JsonObject *export_event(const Config *cfg, const char *lang);
 
 /* Returns a new JSON object describing outbox row @row (not its message). */
 JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row);

@@ -10,8 +10,7 @@
 
 #include <string.h>
 
-#include "country.h"
-#include "export.h"
+#include "context.h"
 #include "ics.h"
 #include "text.h"
 
@@ -31,24 +30,6 @@ static const char *domain_of(const char *address)
 static void set_text(JsonObject *o, const char *key, const char *value)
 {
 	json_object_set_string_member(o, key, value != NULL ? value : "");
-}
-
-static JsonObject *attendee_json(const Attendee *a)
-{
-	JsonObject *o = json_object_new();
-	const char *country = a->country != NULL ? country_name(a->country) : NULL;
-
-	set_text(o, "email", a->email);
-	set_text(o, "name", a->name);
-	set_text(o, "organisation", a->organisation);
-	set_text(o, "country", a->country);
-	set_text(o, "country_name", country);
-	set_text(o, "delegation", a->delegation);
-	set_text(o, "diet", a->diet);
-	set_text(o, "accessibility", a->accessibility);
-	set_text(o, "arrival", a->arrival);
-	set_text(o, "departure", a->departure);
-	return o;
 }
 
 /* Programme order: by day, then start time ("HH:MM" sorts as text). */
@@ -104,7 +85,7 @@ static JsonArray *days_json(Composer *composer, const Config *cfg, const Attende
 		JsonObject *o = json_object_new();
 		JsonArray *acts = json_array_new();
 		JsonArray *queue = json_array_new();
-		g_autofree char *label = text_day_label(day->date, lang);
+		g_autofree char *label = lang_day_label(config_language(cfg, lang), day->date);
 
 		for (guint i = 0; i < mine->len; i++) {
 			const ConfigActivity *act = g_ptr_array_index(mine, i);
@@ -266,7 +247,8 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 	}
 
 	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
-	json_object_set_object_member(ctx, "attendee", attendee_json(a));
+	json_object_set_object_member(ctx, "attendee",
+				      context_attendee(composer, cfg, a, lang, CONTEXT_FULL));
 	json_object_set_array_member(ctx, "days", days_json(composer, cfg, a, current, waiting, lang));
 	json_object_set_boolean_member(ctx, "any_withdrawn", withdrawn->len > 0);
 	json_object_set_array_member(ctx, "withdrawn", gone);
@@ -304,7 +286,7 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 	g_autoptr(GPtrArray) mine = activities_of(cfg, a->activities);
 	g_autoptr(GPtrArray) waiting = activities_of(cfg, a->waitlist);
 	g_autoptr(JsonObject) ctx = json_object_new();
-	g_autofree char *label = text_day_label(date, lang);
+	g_autofree char *label = lang_day_label(config_language(cfg, lang), date);
 	JsonObject *d = json_object_new();
 	JsonArray *own = json_array_new(), *shared = json_array_new(), *queue = json_array_new();
 	g_autoptr(GPtrArray) all = g_ptr_array_new();
@@ -335,7 +317,8 @@ gboolean itinerary_queue_day(StoreTxn *txn, Composer *composer, const Config *cf
 	set_text(d, "label", label);
 	set_text(d, "title", day != NULL ? day->title : NULL);
 	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
-	json_object_set_object_member(ctx, "attendee", attendee_json(a));
+	json_object_set_object_member(ctx, "attendee",
+				      context_attendee(composer, cfg, a, lang, CONTEXT_FULL));
 	json_object_set_object_member(ctx, "day", d);
 	json_object_set_array_member(ctx, "activities", own);
 	json_object_set_boolean_member(ctx, "any_shared", json_array_get_length(shared) > 0);

@@ -10,49 +10,13 @@
 
 #include <string.h>
 
+#include "field.h"
+
 /* Whether @a counts as coming: confirmed, not pending or cancelled. */
 static gboolean is_active(const Attendee *a)
 {
 	return a != NULL && a->status == ATTENDEE_CONFIRMED;
 }
-
-/* The fields of a registration the digest reports, as text. */
-typedef struct {
-	const char *name; /* contract name */
-	char *(*get)(const Attendee *a);
-} Field;
-
-#define TEXT_FIELD(member)                                                                         \
-	static char *get_##member(const Attendee *a)                                               \
-	{                                                                                          \
-		return g_strdup(a->member != NULL ? a->member : "");                               \
-	}
-#define LIST_FIELD(member)                                                                         \
-	static char *get_##member(const Attendee *a)                                               \
-	{                                                                                          \
-		return attendee_list_join(a->member, ", ");                                        \
-	}
-TEXT_FIELD(name)
-TEXT_FIELD(organisation)
-TEXT_FIELD(country)
-TEXT_FIELD(role)
-TEXT_FIELD(delegation)
-TEXT_FIELD(language)
-LIST_FIELD(days)
-LIST_FIELD(activities)
-LIST_FIELD(waitlist)
-TEXT_FIELD(diet)
-TEXT_FIELD(accessibility)
-TEXT_FIELD(arrival)
-TEXT_FIELD(departure)
-
-static const Field fields[] = {
-    {"name", get_name},		  {"organisation", get_organisation},	{"country", get_country},
-    {"role", get_role},		  {"delegation", get_delegation},	{"language", get_language},
-    {"days", get_days},		  {"activities", get_activities},	{"waitlist", get_waitlist},
-    {"diet", get_diet},		  {"accessibility", get_accessibility}, {"arrival", get_arrival},
-    {"departure", get_departure},
-};
 
 static void add_field(StoreJournalEntry *e, const char *name, char *before, char *after)
 {
@@ -61,25 +25,32 @@ static void add_field(StoreJournalEntry *e, const char *name, char *before, char
 	g_ptr_array_add(e->after, after);
 }
 
-/* Fills @e with what differs between @before and @after; with no @before,
- * with every field @after has. */
-static void describe(StoreJournalEntry *e, const Attendee *before, const Attendee *after)
+/* Fills @e with what differs between @before and @after, field by field
+ * of the table (times apart); with no @before, with every field @after has. */
+static void describe(const Config *cfg, StoreJournalEntry *e, const Attendee *before,
+		     const Attendee *after)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-		g_autofree char *now = fields[i].get(after);
-		g_autofree char *was = before != NULL ? fields[i].get(before) : g_strdup("");
+	for (guint i = 0; i < cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(cfg->fields, i);
+		g_autofree char *now = NULL, *was = NULL;
 
+		/* The address is the entry's own; times and status are the action. */
+		if (f->type == FIELD_TIME || f->type == FIELD_STATUS || strcmp(f->id, "email") == 0)
+			continue;
+		now = field_get_text(f, after);
+		was = before != NULL ? field_get_text(f, before) : g_strdup("");
 		if (strcmp(now, was) != 0)
-			add_field(e, fields[i].name, g_steal_pointer(&was), g_steal_pointer(&now));
+			add_field(e, f->id, g_steal_pointer(&was), g_steal_pointer(&now));
 	}
 }
 
-gboolean journal_note_change(StoreTxn *txn, const Attendee *before, const Attendee *a, gint64 now,
-			     GError **error)
+gboolean journal_note_change(StoreTxn *txn, const Config *cfg, const Attendee *before,
+			     const Attendee *a, gint64 now, GError **error)
 {
 	g_autoptr(StoreJournalEntry) e = NULL;
 	g_autoptr(StoreMark) first = NULL;
 	GError *local = NULL;
+	gboolean schedule = TRUE;
 
 	e = store_journal_entry_new();
 	e->when = now;
@@ -87,21 +58,29 @@ gboolean journal_note_change(StoreTxn *txn, const Attendee *before, const Attend
 	e->name = g_strdup(a->name);
 	if (is_active(a) && !is_active(before)) {
 		e->action = g_strdup("registered");
-		describe(e, NULL, a);
+		describe(cfg, e, NULL, a);
 	} else if (!is_active(a) && is_active(before)) {
 		/* What they held is what the organisers no longer prepare for. */
 		e->action = g_strdup("cancelled");
-		add_field(e, "activities", get_activities(before), g_strdup(""));
+		add_field(e, "activities", attendee_list_join(before->activities, ", "), g_strdup(""));
 	} else if (is_active(a)) {
 		e->action = g_strdup("updated");
-		describe(e, before, a);
+		describe(cfg, e, before, a);
 		if (e->fields->len == 0)
 			return TRUE;
+		schedule = FALSE;
+		for (guint i = 0; i < e->fields->len; i++) {
+			const Field *f = config_field(cfg, g_ptr_array_index(e->fields, i));
+
+			schedule = schedule || (f != NULL && (f->flags & FIELD_SCHEDULE) != 0);
+		}
 	} else {
 		/* Pending, or cancelled again: nobody's plans change. */
 		return TRUE;
 	}
-	if (!store_journal_add(txn, e, error) || !store_due_add(txn, a->email, now, error))
+	/* An itinerary goes out again only when what it shows changed. */
+	if (!store_journal_add(txn, e, error) ||
+	    (schedule && !store_due_add(txn, a->email, now, error)))
 		return FALSE;
 	if (strcmp(e->action, "registered") != 0)
 		return TRUE;

@@ -7,16 +7,18 @@
 #include <glib.h>
 
 #include "attendee.h"
+#include "config.h"
 #include "store.h"
 
 /* Notes that @a (as just stored in @txn, at @now, in place of @before, the
  * record as it was stored until then, or NULL) may have changed: journals
- * "registered", "updated" (with what changed) or "cancelled", and marks the
- * attendee's itinerary due. A record that changed nothing an attendee or
- * organiser sees notes nothing. Call after every store_attendee_put() of a
+ * "registered", "updated" (with what changed, field by field of @cfg's
+ * table) or "cancelled", and marks the attendee's itinerary due when its
+ * schedule changed. A record that changed nothing an attendee or organiser
+ * sees notes nothing. Call after every store_attendee_put() of a
  * registration. Write txn only. */
-gboolean journal_note_change(StoreTxn *txn, const Attendee *before, const Attendee *a, gint64 now,
-			     GError **error);
+gboolean journal_note_change(StoreTxn *txn, const Config *cfg, const Attendee *before,
+			     const Attendee *a, gint64 now, GError **error);
 
 /* Notes that machine mail from @from was ignored because of @reason (both
  * already clean, one line). Write txn only. */

@@ -37,6 +37,7 @@ void message_free(Message *msg)
 	g_free(msg->body);
 	g_free(msg->robot);
 	g_free(msg->detail);
+	g_free(msg->content_language);
 	g_free(msg->dsn_recipient);
 	g_free(msg->dsn_diagnostic);
 	g_free(msg);
@@ -574,6 +575,8 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	msg->subject = text_clean_line(g_mime_message_get_subject(m));
 	msg->robot = robot_reason(m, msg->from_address, own_address);
 	msg->detail = address_detail(m, own_address);
+	if (header(m, "Content-Language") != NULL)
+		msg->content_language = text_clean_line(header(m, "Content-Language"));
 	if (msg->robot != NULL)
 		read_dsn(m, msg);
 

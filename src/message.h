@@ -27,6 +27,7 @@ typedef struct {
 	char *body;          /* the text the person wrote, UTF-8, LF line ends */
 	char *robot;         /* why it is machine mail needing no answer, or NULL */
 	char *detail;        /* "cancel" when written to register+cancel@..., or NULL */
+	char *content_language; /* the Content-Language header, or NULL */
 	char *dsn_recipient; /* a delivery report's Final-Recipient address, or NULL */
 	char *dsn_diagnostic;/* its Status and Diagnostic-Code, or NULL */
 } Message;

@@ -34,8 +34,8 @@ static void add_once(GPtrArray *list, const char *s)
 }
 
 /* Gives the places @act has free to those first in its waiting list. */
-static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, StorePlaces *p,
-			      gint64 now, GPtrArray *promoted, GError **error)
+static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActivity *act,
+			      StorePlaces *p, gint64 now, GPtrArray *promoted, GError **error)
 {
 	while (p->waiting > 0 && (act->capacity == 0 || p->taken < act->capacity)) {
 		g_autofree char *email = NULL;
@@ -60,7 +60,7 @@ static gboolean promote_first(StoreTxn *txn, const ConfigActivity *act, StorePla
 		add_once(next->activities, act->id);
 		next->updated_at = now;
 		if (!store_attendee_put(txn, next, error) ||
-		    !journal_note_change(txn, was, next, now, error))
+		    !journal_note_change(txn, cfg, was, next, now, error))
 			return FALSE;
 		p->taken++;
 		add_once(promoted, email);
@@ -105,7 +105,7 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 			return FALSE;
 		if (held) {
 			p.taken = p.taken > 0 ? p.taken - 1 : 0;
-			if (!promote_first(txn, act, &p, now, promoted, error))
+			if (!promote_first(txn, cfg, act, &p, now, promoted, error))
 				return FALSE;
 		} else if (waiting && !wants) {
 			if (!store_waiting_remove(txn, act->id, &p, after->email, error))

@@ -2,7 +2,10 @@
 /* record.c: the encoding of the store's records. Version 2, written since
  * GVariant's own cost (a value, bytes and a copy for every field, then a
  * generic serialiser) had grown to most of the cost of taking a
- * registration, is laid out as:
+ * registration, and version 3, written since attendee records hold the
+ * answers to the organisers' own questions (a field an older convene would
+ * drop on rewriting the record, so it must refuse version 3), are laid out
+ * as:
  *
  *   version   4 bytes, native byte order, like every number below
  *   then, for each field:
@@ -23,7 +26,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define RECORD_VERSION 2
+#define RECORD_VERSION 3
 #define RECORD_V1_TYPE "(ua{sv})"
 
 GQuark record_error_quark(void)
@@ -283,12 +286,12 @@ gboolean record_read(const void *data, gsize size, const RecordSpec *spec, guint
 	if (version == 1) {
 		if (!read_v1(data, size, spec, n, fields, error))
 			return FALSE;
-	} else if (version == RECORD_VERSION) {
+	} else if (version == 2 || version == RECORD_VERSION) {
 		if (!read_v2(data, size, spec, n, fields, error))
 			return FALSE;
 	} else {
 		g_set_error(error, RECORD_ERROR, RECORD_ERROR_VERSION,
-			    "format version %u; this convene reads versions 1 and %u", version,
+			    "format version %u; this convene reads versions 1 to %u", version,
 			    RECORD_VERSION);
 		return FALSE;
 	}
@@ -390,4 +393,14 @@ GBytes *record_field_bytes(const RecordField *f)
 	if (f->value != NULL)
 		return g_variant_get_data_as_bytes(f->value);
 	return g_bytes_new(f->data, f->size);
+}
+
+guint32 record_version(const void *data, gsize size)
+{
+	guint32 version;
+
+	if (size < sizeof version)
+		return 0;
+	memcpy(&version, data, sizeof version);
+	return version;
 }

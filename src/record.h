@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* record.h: how the store writes a record: its format version, then named,
  * typed fields, so that a later version can add fields and still read
- * these. Version 2 is written; version 1 (a GVariant "(ua{sv})") is still
+ * these. Version 3 is written; version 2 (the same layout, from before
+ * attendees had answers) and version 1 (a GVariant "(ua{sv})") are still
  * read. A record that runs past its end, or a field of another type than
  * asked for, is corrupt: never guessed at. */
 #pragma once
@@ -78,3 +79,7 @@ guint64 record_field_uint64(const RecordField *f);
 guint32 record_field_uint32(const RecordField *f);
 gboolean record_field_boolean(const RecordField *f);
 GBytes *record_field_bytes(const RecordField *f);
+
+/* Returns the format version of the record at @data, 0 when it is too
+ * short to have one. */
+guint32 record_version(const void *data, gsize size);

@@ -2,72 +2,32 @@
 /* request.c: the text of an email into a structured request. Pure: it reads
  * only its arguments and the event's configuration, never the store, the
  * clock or the network, and it never fails: what it cannot read becomes a
- * problem with the line it came from. */
+ * problem with the line it came from. Every word it knows comes from the
+ * configured languages through the grammar; every field from the field
+ * table. */
 
 #include "autoconfig.h"
 
 #include "request.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "attendee.h"
+#include "address.h"
 #include "country.h"
 #include "text.h"
 
 /* Longest value kept from one field; longer ones are cut (names, diets). */
 #define REQUEST_MAX_VALUE 300
+#define REQUEST_MAX_LONG_VALUE 2000
+/* At most this many of a person's own lines are kept for a person to read. */
+#define REQUEST_MAX_PROSE 40
 
-typedef struct {
-	RequestField field;
-	const char *name;      /* contract name */
-	const char *label_en;
-	const char *label_fr;
-	const char *keys;      /* folded keys people write, '|'-separated */
-	const char *keys_fr;   /* those only French speakers write */
-} FieldInfo;
+/* --- problems ------------------------------------------------------------- */
 
-static const FieldInfo fields[] = {
-	{REQUEST_NAME, "name", "Name", "Nom", "name|full name|your name", "nom|nom complet|prenom nom"},
-	{REQUEST_EMAIL, "email", "Email", "Courriel", "email|e mail|mail", "courriel|adresse electronique"},
-	{REQUEST_ORGANISATION, "organisation", "Organisation", "Organisme",
-	 "organisation|organization|company|institution|affiliation", "organisme|structure|entreprise|societe"},
-	{REQUEST_COUNTRY, "country", "Country", "Pays", "country", "pays"},
-	{REQUEST_ROLE, "role", "Role", "Fonction", "role|position|job title|title", "fonction|poste"},
-	{REQUEST_DAYS, "days", "Days", "Jours", "days|dates|day", "jours|jour"},
-	{REQUEST_ACTIVITIES, "activities", "Activities", "Activités",
-	 "activities|activity|visits|visit|sessions|session", "activites|activite|visites"},
-	{REQUEST_DIET, "diet", "Diet", "Régime",
-	 "diet|dietary requirements|dietary needs|dietary restrictions|food",
-	 "regime|regime alimentaire|alimentation"},
-	{REQUEST_ACCESSIBILITY, "accessibility", "Accessibility", "Accessibilité",
-	 "accessibility|access needs|accessibility needs", "accessibilite|besoins d accessibilite"},
-	{REQUEST_ARRIVAL, "arrival", "Arrival", "Arrivée", "arrival|arriving", "arrivee"},
-	{REQUEST_DEPARTURE, "departure", "Departure", "Départ", "departure|leaving", "depart"},
-	{REQUEST_LANGUAGE, "language", "Language", "Langue", "language", "langue"},
-	{REQUEST_DELEGATION, "delegation", "Delegation", "Délégation", "delegation", ""},
-};
-
-typedef struct {
-	RequestCommand command;
-	const char *words;     /* folded, '|'-separated */
-	const char *words_fr;
-} CommandInfo;
-
-static const CommandInfo commands[] = {
-	{REQUEST_REGISTER, "register|registration|sign up|signup", "inscription|inscrire|m inscrire"},
-	{REQUEST_UPDATE, "update|change|modify", "modifier|modification|mise a jour"},
-	{REQUEST_CANCEL, "cancel|cancellation|unregister", "annuler|annulation|desinscription"},
-	{REQUEST_STATUS, "status", "statut|etat"},
-	{REQUEST_PROGRAMME, "programme|program|agenda|schedule", "programme du jour"},
-	{REQUEST_HELP, "help", "aide|formulaire"},
-	{REQUEST_CONFIRM, "confirm", "confirmer|confirmation"},
-	{REQUEST_REPORT, "report|digest", "rapport|bilan"},
-	{REQUEST_EXPORT, "export", "exporter|exportation"},
-	{REQUEST_BROADCAST, "broadcast", "diffuser|diffusion"},
-};
-
-void request_add_problem(GPtrArray *list, guint line, const char *code, const char *text,
-			 const char *const *choices)
+void request_add_field_problem(GPtrArray *list, guint line, const char *code, const char *field,
+			       const char *text, const char *const *choices)
 {
 	RequestProblem *p = g_new0(RequestProblem, 1);
 
@@ -75,7 +35,14 @@ void request_add_problem(GPtrArray *list, guint line, const char *code, const ch
 	p->code = g_strdup(code);
 	p->text = text_clean_line(text);
 	p->choices = choices != NULL ? g_strdupv((char **)choices) : g_new0(char *, 1);
+	p->field = g_strdup(field);
 	g_ptr_array_add(list, p);
+}
+
+void request_add_problem(GPtrArray *list, guint line, const char *code, const char *text,
+			 const char *const *choices)
+{
+	request_add_field_problem(list, line, code, NULL, text, choices);
 }
 
 static void problem_free(gpointer data)
@@ -85,21 +52,61 @@ static void problem_free(gpointer data)
 	g_free(p->code);
 	g_free(p->text);
 	g_strfreev(p->choices);
+	g_free(p->field);
 	g_free(p);
+}
+
+/* --- fields given ----------------------------------------------------------- */
+
+static void fields_init(RequestFields *f)
+{
+	f->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  (GDestroyNotify)g_ptr_array_unref);
+	f->lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void fields_clear(RequestFields *f)
 {
-	for (int i = 0; i < REQUEST_N_FIELDS; i++)
-		g_clear_pointer(&f->values[i], g_free);
-	g_clear_pointer(&f->days, g_ptr_array_unref);
-	g_clear_pointer(&f->activities, g_ptr_array_unref);
+	g_clear_pointer(&f->values, g_hash_table_unref);
+	g_clear_pointer(&f->lines, g_hash_table_unref);
 }
 
 static void person_free(gpointer data)
 {
 	fields_clear(data);
 	g_free(data);
+}
+
+/* Sets field @id of @f to @values (taken). */
+static void fields_put(RequestFields *f, const char *id, GPtrArray *values, guint line)
+{
+	g_hash_table_replace(f->values, g_strdup(id), values);
+	g_hash_table_replace(f->lines, g_strdup(id), GUINT_TO_POINTER(line));
+}
+
+static void fields_put_text(RequestFields *f, const char *id, char *value, guint line)
+{
+	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+
+	g_ptr_array_add(values, value);
+	fields_put(f, id, values, line);
+}
+
+const GPtrArray *request_fields_get(const RequestFields *f, const char *id)
+{
+	return g_hash_table_lookup(f->values, id);
+}
+
+const char *request_fields_text(const RequestFields *f, const char *id)
+{
+	const GPtrArray *values = request_fields_get(f, id);
+
+	return values != NULL && values->len > 0 ? g_ptr_array_index(values, 0) : NULL;
+}
+
+gboolean request_fields_empty(const RequestFields *f)
+{
+	return g_hash_table_size(f->values) == 0;
 }
 
 void request_free(Request *req)
@@ -111,56 +118,25 @@ void request_free(Request *req)
 	g_ptr_array_unref(req->people);
 	g_ptr_array_unref(req->problems);
 	g_ptr_array_unref(req->notes);
+	g_ptr_array_unref(req->prose);
 	g_free(req);
 }
 
-const char *request_field_name(RequestField field)
+/* --- reading ------------------------------------------------------------------ */
+
+/* What is being read, and the languages its words are in. */
+typedef struct {
+	const Config *cfg;
+	const Grammar *g;
+	Request *req;
+	guint *votes; /* by language, as grammar.h numbers them */
+} Reader;
+
+static void vote(Reader *rd, guint32 langs)
 {
-	g_return_val_if_fail(field < REQUEST_N_FIELDS, "");
-	return fields[field].name;
-}
-
-const char *request_field_label(RequestField field, const char *lang)
-{
-	g_return_val_if_fail(field < REQUEST_N_FIELDS, "");
-	return g_strcmp0(lang, "fr") == 0 ? fields[field].label_fr : fields[field].label_en;
-}
-
-/* Returns TRUE if @folded is one of the '|'-separated @words. */
-/* Returns TRUE if @folded is one of the words of @words ("a|b c|d"). */
-static gboolean word_in(const char *folded, const char *words)
-{
-	size_t len = strlen(folded);
-
-	if (len == 0)
-		return FALSE;
-	for (const char *w = words; *w != '\0';) {
-		const char *bar = strchr(w, '|');
-		size_t n = bar != NULL ? (size_t)(bar - w) : strlen(w);
-
-		if (n == len && memcmp(w, folded, len) == 0)
-			return TRUE;
-		if (bar == NULL)
-			break;
-		w = bar + 1;
-	}
-	return FALSE;
-}
-
-/* The field a key names; @folded: the key, text_fold()ed. */
-static const FieldInfo *field_for_key(const char *folded, gboolean *french)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-		if (word_in(folded, fields[i].keys)) {
-			*french = FALSE;
-			return &fields[i];
-		}
-		if (word_in(folded, fields[i].keys_fr)) {
-			*french = TRUE;
-			return &fields[i];
-		}
-	}
-	return NULL;
+	for (guint i = 0; i < grammar_n_languages(rd->g); i++)
+		if ((langs & (1u << i)) != 0)
+			rd->votes[i]++;
 }
 
 /* Returns what follows the first @n words of @text, as written (an address
@@ -174,7 +150,8 @@ static char *raw_after_words(const char *text, guint n)
 	for (guint w = 0; w < n && *p != '\0'; w++) {
 		while (*p != '\0' && !g_unichar_isalnum(g_utf8_get_char(p)))
 			p = g_utf8_next_char(p);
-		while (*p != '\0' && g_unichar_isalnum(g_utf8_get_char(p)))
+		while (*p != '\0' && (g_unichar_isalnum(g_utf8_get_char(p)) ||
+				      g_unichar_ismark(g_utf8_get_char(p))))
 			p = g_utf8_next_char(p);
 	}
 	p += strspn(p, " \t:;,.-");
@@ -183,140 +160,121 @@ static char *raw_after_words(const char *text, guint n)
 }
 
 /* Reads a command from the start of @text ("Re: CANCEL", "confirm abc"). On
- * success sets *@command, *@french, and *@arg to what follows the word. */
-static gboolean read_command(const char *text, RequestCommand *command, gboolean *french,
-			     char **arg)
+ * success sets *@command, votes for its languages, and sets *@arg (when
+ * not NULL) to what follows the word. */
+static gboolean read_command(Reader *rd, const char *text, Command *command, char **arg)
 {
 	g_autofree char *folded = text_fold(text);
 	g_auto(GStrv) words = g_strsplit(folded, " ", -1);
 	guint start = 0, n = g_strv_length(words);
-	static const char *const prefixes = "re|aw|tr|fwd|fw|wg|rv|sv|ref";
 
-	while (start < n && word_in(words[start], prefixes))
+	while (start < n && grammar_subject_prefix(rd->g, words[start]))
 		start++;
-	/* A command is one or two words ("sign up", "mise a jour"). */
-	for (guint len = MIN(3, n - start); len >= 1 && start < n; len--) {
-		GString *s = g_string_new(NULL);
+	/* A command is one word or a few ("sign up", "mise a jour"). */
+	for (guint len = MIN(grammar_command_words(rd->g), n - start); len >= 1 && start < n;
+	     len--) {
+		g_autofree char *phrase = NULL;
+		char *saved = words[start + len];
+		guint32 langs;
 
-		for (guint i = start; i < start + len; i++)
-			g_string_append_printf(s, "%s%s", i > start ? " " : "", words[i]);
-		for (guint c = 0; c < G_N_ELEMENTS(commands); c++) {
-			gboolean en = word_in(s->str, commands[c].words);
+		words[start + len] = NULL;
+		phrase = g_strjoinv(" ", words + start);
+		words[start + len] = saved;
+		if (grammar_command(rd->g, phrase, command, &langs)) {
+			vote(rd, langs);
+			if (arg != NULL)
+				*arg = raw_after_words(text, start + len);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
 
-			if (en || word_in(s->str, commands[c].words_fr)) {
-				*command = commands[c].command;
-				*french = !en;
-				if (arg != NULL)
-					*arg = raw_after_words(text, start + len);
-				g_string_free(s, TRUE);
-				return TRUE;
+/* The first line of an Outlook-style header block of a quoted original:
+ * a "From:" key followed within a few lines by a "Sent:" and a "To:". */
+static gboolean starts_header_block(const Reader *rd, char **lines, guint i)
+{
+	gboolean has_sent = FALSE, has_to = FALSE;
+
+	for (guint k = i; lines[k] != NULL && k < i + 6; k++) {
+		const char *colon = strchr(lines[k], ':');
+		g_autofree char *raw = NULL, *key = NULL;
+
+		if (colon == NULL || colon - lines[k] > 30) {
+			if (k == i)
+				return FALSE;
+			continue;
+		}
+		raw = g_strndup(lines[k], colon - lines[k]);
+		key = text_fold(raw);
+		if (k == i && !grammar_header_key(rd->g, "from", key))
+			return FALSE;
+		has_sent = has_sent || grammar_header_key(rd->g, "sent", key);
+		has_to = has_to || grammar_header_key(rd->g, "to", key);
+	}
+	return has_sent && has_to;
+}
+
+/* --- lists and days ------------------------------------------------------------ */
+
+/* Splits a list value on commas, semicolons, "&", "+", line ends and the
+ * languages' words for "and"; bullets of a list written one item per line
+ * go. Items keep their words as written. */
+static GStrv split_list(const Reader *rd, const char *value)
+{
+	g_auto(GStrv) parts = g_strsplit_set(value, ",;&+\n", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p != NULL; p++) {
+		g_auto(GStrv) words = g_strsplit_set(*p, " \t", -1);
+		GString *item = g_string_new(NULL);
+
+		for (char **w = words;; w++) {
+			g_autofree char *folded = *w != NULL ? text_fold(*w) : NULL;
+
+			if (*w == NULL || (*folded != '\0' && grammar_word(rd->g, "and", folded, NULL))) {
+				char *t = g_strstrip(g_strdup(item->str));
+
+				/* bullets of a list written one item per line */
+				while (*t == '-' || *t == '*' || g_str_has_prefix(t, "•")) {
+					char *rest = g_strdup(t + (*t == '-' || *t == '*' ? 1 : strlen("•")));
+
+					g_free(t);
+					t = g_strstrip(rest);
+				}
+				if (*t != '\0')
+					g_ptr_array_add(out, t);
+				else
+					g_free(t);
+				g_string_truncate(item, 0);
+				if (*w == NULL)
+					break;
+				continue;
 			}
+			if (**w == '\0')
+				continue;
+			g_string_append_printf(item, "%s%s", item->len > 0 ? " " : "", *w);
 		}
-		g_string_free(s, TRUE);
+		g_string_free(item, TRUE);
 	}
-	return FALSE;
+	g_ptr_array_add(out, NULL);
+	return (GStrv)g_ptr_array_free(out, FALSE);
 }
 
-/* The lines that begin what someone quoted rather than wrote. */
-/* @t: the line without surrounding white space. */
-static gboolean starts_quoted_original(const char *t)
-{
-	gsize len = strlen(t);
-
-	/* Every opening below starts with one of these. */
-	if (*t != '-' && *t != 'O' && *t != 'L')
-		return FALSE;
-
-	if (g_str_has_prefix(t, "-----Original Message-----") ||
-	    g_str_has_prefix(t, "-----Message d'origine-----") ||
-	    g_str_has_prefix(t, "-------- Original Message --------") ||
-	    g_str_has_prefix(t, "-------- Message original --------") ||
-	    g_str_has_prefix(t, "---------- Forwarded message") ||
-	    g_str_has_prefix(t, "-------- Message transféré --------"))
-		return TRUE;
-	if (g_str_has_prefix(t, "On ") && len > 6 && g_str_has_suffix(t, "wrote:"))
-		return TRUE;
-	if (g_str_has_prefix(t, "Le ") && (g_str_has_suffix(t, "a écrit :") ||
-					   g_str_has_suffix(t, "a écrit:")))
-		return TRUE;
-	return FALSE;
-}
-
-/* --- days ---------------------------------------------------------------- */
-
-static const char *const weekday_abbrevs[] = {"mon|lun", "tue|tues|mar", "wed|mer",
-					      "thu|thur|thurs|jeu", "fri|ven", "sat|sam",
-					      "sun|dim"};
-
-/* The names of weekdays (1 to 7) and months (1 to 12), folded, in English
- * and French: folded once, as every date someone writes is read against
- * them. */
-typedef struct {
-	char *weekday[8][2];
-	char *month[13][2];
-} FoldedNames;
-
-static const FoldedNames *folded_names(void)
-{
-	static FoldedNames names;
-	static gsize done;
-
-	if (g_once_init_enter(&done)) {
-		static const char *const langs[2] = {"en", "fr"};
-
-		for (guint l = 0; l < 2; l++) {
-			for (int d = 1; d <= 7; d++)
-				names.weekday[d][l] = text_fold(text_weekday_name(d, langs[l]));
-			for (int m = 1; m <= 12; m++)
-				names.month[m][l] = text_fold(text_month_name(m, langs[l]));
-		}
-		g_once_init_leave(&done, 1);
-	}
-	return &names;
-}
-
-static int fold_weekday(const char *w)
-{
-	const FoldedNames *names = folded_names();
-
-	for (int d = 1; d <= 7; d++)
-		if (strcmp(w, names->weekday[d][0]) == 0 || strcmp(w, names->weekday[d][1]) == 0 ||
-		    word_in(w, weekday_abbrevs[d - 1]))
-			return d;
-	return 0;
-}
-
-static int fold_month(const char *w)
-{
-	const FoldedNames *names = folded_names();
-
-	for (int m = 1; m <= 12; m++) {
-		const char *en = names->month[m][0], *fr = names->month[m][1];
-
-		if (strcmp(w, en) == 0 || strcmp(w, fr) == 0 ||
-		    (strlen(w) >= 3 && (g_str_has_prefix(en, w) || g_str_has_prefix(fr, w))))
-			return m;
-	}
-	return 0;
-}
-
-static gboolean is_all(const char *folded)
-{
-	return word_in(folded, "all|all days|every day|everything|whole event|all three days|"
-			       "tous|toutes|tous les jours|tout|les trois jours");
-}
-
-/* Returns the index in cfg->days of the one declared day that @item names,
- * or -1. Words and numbers are read as constraints: weekday, day of month,
+/* A date as people write it, read as constraints: weekday, day of month,
  * month (day before month, as Europe writes), year. */
-static int resolve_day(const Config *cfg, const char *item)
-{
-	g_autofree char *folded = text_fold(item);
-	g_auto(GStrv) words = g_strsplit(folded, " ", -1);
-	int weekday = 0, mday = 0, month = 0, year = 0, found = -1;
+typedef struct {
+	int weekday, mday, month, year;
+} DateParts;
 
+/* Reads @folded into @d; FALSE for a word that is no part of a date. */
+static gboolean read_date_parts(const Reader *rd, const char *folded, DateParts *d)
+{
+	g_auto(GStrv) words = g_strsplit(folded, " ", -1);
+
+	memset(d, 0, sizeof *d);
 	if (*folded == '\0')
-		return -1;
+		return FALSE;
 	for (char **w = words; *w != NULL; w++) {
 		int v;
 
@@ -325,71 +283,129 @@ static int resolve_day(const Config *cfg, const char *item)
 			guint64 n = g_ascii_strtoull(*w, &end, 10);
 
 			/* "15th", "1er", "2nd" */
-			if (*end != '\0' && !word_in(end, "st|nd|rd|th|er|e|eme"))
-				return -1;
-			if (strlen(*w) == 4 && n >= 1900)
-				year = (int)n;
-			else if (mday == 0 && year == 0 && n >= 1 && n <= 31)
-				mday = (int)n;
-			else if (mday == 0 && year != 0 && month != 0 && n >= 1 && n <= 31)
-				mday = (int)n; /* 2025 09 15 */
-			else if (month == 0 && n >= 1 && n <= 12)
-				month = (int)n;
+			if (*end != '\0' && !grammar_word(rd->g, "ordinals", end, NULL))
+				return FALSE;
+			if (end - *w == 4 && n >= 1900)
+				d->year = (int)n;
+			else if (d->mday == 0 && d->year == 0 && n >= 1 && n <= 31)
+				d->mday = (int)n;
+			else if (d->mday == 0 && d->year != 0 && d->month != 0 && n >= 1 && n <= 31)
+				d->mday = (int)n; /* 2025 09 15 */
+			else if (d->month == 0 && n >= 1 && n <= 12)
+				d->month = (int)n;
 			else
-				return -1;
-		} else if ((v = fold_weekday(*w)) != 0 && weekday == 0) {
-			weekday = v;
-		} else if ((v = fold_month(*w)) != 0 && month == 0) {
-			month = v;
-		} else if (!word_in(*w, "the|of|le|du|on|day|jour")) {
-			return -1;
+				return FALSE;
+		} else if (d->weekday == 0 && (v = grammar_weekday(rd->g, *w, NULL)) != 0) {
+			d->weekday = v;
+		} else if (d->month == 0 && (v = grammar_month(rd->g, *w, NULL)) != 0) {
+			d->month = v;
+		} else if (!grammar_word(rd->g, "filler", *w, NULL)) {
+			return FALSE;
 		}
 	}
-	for (guint i = 0; i < cfg->days->len; i++) {
-		const ConfigDay *d = g_ptr_array_index(cfg->days, i);
+	return TRUE;
+}
 
-		if ((weekday && g_date_get_weekday(&d->gdate) != (GDateWeekday)weekday) ||
-		    (mday && g_date_get_day(&d->gdate) != mday) ||
-		    (month && g_date_get_month(&d->gdate) != (GDateMonth)month) ||
-		    (year && g_date_get_year(&d->gdate) != year))
+static gboolean date_fits(const GDate *date, const DateParts *d)
+{
+	return (d->weekday == 0 || g_date_get_weekday(date) == (GDateWeekday)d->weekday) &&
+	       (d->mday == 0 || g_date_get_day(date) == d->mday) &&
+	       (d->month == 0 || g_date_get_month(date) == (GDateMonth)d->month) &&
+	       (d->year == 0 || g_date_get_year(date) == d->year);
+}
+
+/* Returns the index in cfg->days of the one declared day that @item
+ * names, or -1 ("Monday" when the event has two Mondays names none). */
+static int resolve_day(const Reader *rd, const char *item)
+{
+	g_autofree char *folded = text_fold(item);
+	DateParts d;
+	int found = -1;
+
+	if (!read_date_parts(rd, folded, &d))
+		return -1;
+	for (guint i = 0; i < rd->cfg->days->len; i++) {
+		const ConfigDay *day = g_ptr_array_index(rd->cfg->days, i);
+
+		if (!date_fits(&day->gdate, &d))
 			continue;
 		if (found >= 0)
-			return -1; /* "Monday" when the event has two Mondays */
+			return -1;
 		found = (int)i;
 	}
 	return found;
 }
 
-/* Splits a list value on commas, semicolons, "and"/"et", "&" and "+". */
-static GStrv split_list(const char *value)
+/* Reads "Mon-Wed", "15 - 17", "Monday to Wednesday", "du 15 au 17": sets
+ * *@from and *@to to indexes in cfg->days. */
+static gboolean resolve_range(const Reader *rd, const char *item, int *from, int *to)
 {
-	static GRegex *separators;
-	GRegex *re = text_regex(&separators, "\\s*(?:[,;&+\\n]|\\band\\b|\\bet\\b)\\s*",
-				G_REGEX_CASELESS);
-	g_auto(GStrv) parts = g_regex_split(re, value, 0);
-	GPtrArray *out = g_ptr_array_new();
+	g_autofree char *folded = NULL;
+	const char *dash = NULL;
 
-	for (char **p = parts; *p != NULL; p++) {
-		g_autofree char *t = g_strstrip(g_strdup(*p));
+	/* A dash between the two ends: the first one that splits the item
+	 * into two days. */
+	for (const char *p = item; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
 
-		/* bullets of a list written one item per line */
-		while (*t == '-' || *t == '*' || g_str_has_prefix(t, "•")) {
-			char *rest = g_strdup(t + (*t == '-' || *t == '*' ? 1 : strlen("•")));
+		if (c == '-' || c == 0x2013 || c == 0x2014) {
+			g_autofree char *left = g_strndup(item, p - item);
 
-			g_free(t);
-			t = g_strstrip(rest);
+			dash = g_utf8_next_char(p);
+			*from = resolve_day(rd, left);
+			*to = resolve_day(rd, dash);
+			if (*from >= 0 && *to >= *from)
+				return TRUE;
 		}
-		if (*t != '\0')
-			g_ptr_array_add(out, g_steal_pointer(&t));
 	}
-	g_ptr_array_add(out, NULL);
-	return (GStrv)g_ptr_array_free(out, FALSE);
+	/* Words: "[from] A to B", a word of one or two words each. */
+	folded = text_fold(item);
+	{
+		g_auto(GStrv) words = g_strsplit(folded, " ", -1);
+		guint n = g_strv_length(words);
+
+		for (guint k = 1; k + 1 < n; k++) {
+			for (guint len = 1; len <= 2 && k + len < n; len++) {
+				g_autofree char *word = NULL, *left = NULL, *right = NULL;
+				char *saved = words[k + len];
+				guint start = 0;
+
+				words[k + len] = NULL;
+				word = g_strjoinv(" ", words + k);
+				words[k + len] = saved;
+				if (!grammar_word(rd->g, "to", word, NULL))
+					continue;
+				for (guint flen = 2; flen >= 1 && start == 0; flen--) {
+					g_autofree char *lead = NULL;
+
+					if (flen >= k)
+						continue;
+					saved = words[flen];
+					words[flen] = NULL;
+					lead = g_strjoinv(" ", words);
+					words[flen] = saved;
+					if (grammar_word(rd->g, "from", lead, NULL))
+						start = flen;
+				}
+				saved = words[k];
+				words[k] = NULL;
+				left = g_strjoinv(" ", words + start);
+				words[k] = saved;
+				right = g_strjoinv(" ", words + k + len);
+				*from = resolve_day(rd, left);
+				*to = resolve_day(rd, right);
+				if (*from >= 0 && *to >= *from)
+					return TRUE;
+			}
+		}
+	}
+	return FALSE;
 }
 
-static void add_day(GPtrArray *days, const ConfigDay *d)
+static void add_unique(GPtrArray *list, const char *s)
 {
-	if (!attendee_list_has(days, d->date))
-		g_ptr_array_add(days, g_strdup(d->date));
+	if (!g_ptr_array_find_with_equal_func(list, s, g_str_equal, NULL))
+		g_ptr_array_add(list, g_strdup(s));
 }
 
 static int compare_str(gconstpointer a, gconstpointer b)
@@ -406,49 +422,37 @@ static GStrv day_choices(const Config *cfg)
 	return out;
 }
 
-static GPtrArray *parse_days(const Config *cfg, const char *value, guint line, Request *req)
+static GPtrArray *parse_days(Reader *rd, const char *value, guint line)
 {
-	g_auto(GStrv) items = split_list(value);
-	static GRegex *range_re;
-	GRegex *range = text_regex(&range_re,
-				   "^(.+?)\\s*(?:-|–|—|\\bto\\b|\\buntil\\b|\\bau\\b|"
-				   "\\bjusqu'au\\b)\\s*(.+)$",
-				   G_REGEX_CASELESS);
+	const Config *cfg = rd->cfg;
+	g_auto(GStrv) items = split_list(rd, value);
 	GPtrArray *days = g_ptr_array_new_with_free_func(g_free);
 
 	for (char **item = items; *item != NULL; item++) {
 		g_autofree char *folded = text_fold(*item);
-		g_autoptr(GMatchInfo) m = NULL;
-		int one;
+		guint32 langs;
+		int one, from, to;
 
-		if (is_all(folded)) {
+		if (grammar_word(rd->g, "all", folded, &langs)) {
+			vote(rd, langs);
 			for (guint i = 0; i < cfg->days->len; i++)
-				add_day(days, g_ptr_array_index(cfg->days, i));
+				add_unique(days, ((ConfigDay *)g_ptr_array_index(cfg->days, i))->date);
 			continue;
 		}
-		one = resolve_day(cfg, *item);
+		one = resolve_day(rd, *item);
 		if (one >= 0) {
-			add_day(days, g_ptr_array_index(cfg->days, one));
+			add_unique(days, ((ConfigDay *)g_ptr_array_index(cfg->days, one))->date);
 			continue;
 		}
-		if (g_regex_match(range, *item, 0, &m)) {
-			g_autofree char *from = g_match_info_fetch(m, 1);
-			g_autofree char *to = g_match_info_fetch(m, 2);
-			const char *lead = g_str_has_prefix(from, "du ") || g_str_has_prefix(from, "from ")
-						   ? strchr(from, ' ') + 1
-						   : from;
-			int a = resolve_day(cfg, lead), b = resolve_day(cfg, to);
-
-			if (a >= 0 && b >= a) {
-				for (int i = a; i <= b; i++)
-					add_day(days, g_ptr_array_index(cfg->days, i));
-				continue;
-			}
+		if (resolve_range(rd, *item, &from, &to)) {
+			for (int i = from; i <= to; i++)
+				add_unique(days, ((ConfigDay *)g_ptr_array_index(cfg->days, i))->date);
+			continue;
 		}
 		{
 			g_auto(GStrv) choices = day_choices(cfg);
 
-			request_add_problem(req->problems, line, "unknown-day", *item,
+			request_add_problem(rd->req->problems, line, "unknown-day", *item,
 					    (const char *const *)choices);
 		}
 	}
@@ -456,190 +460,254 @@ static GPtrArray *parse_days(const Config *cfg, const char *value, guint line, R
 	return days;
 }
 
-/* --- activities ------------------------------------------------------------ */
+/* --- names: activities and choices ------------------------------------------------ */
 
-static guint edit_distance(const char *a, const char *b)
-{
-	gsize la = MIN(strlen(a), 120), lb = MIN(strlen(b), 120);
-	guint row[121];
+/* How an item written by a person stands against a list of names (each
+ * entry with the folded names that stand for it). */
+typedef enum {
+	MATCH_NONE,	 /* no entry is close: *@best holds the closest few */
+	MATCH_EXACT,	 /* one of an entry's names */
+	MATCH_GUESSED,	 /* close to one entry, clearly closer than to any other */
+	MATCH_AMBIGUOUS, /* as close to several: *@best holds them */
+} Match;
 
-	for (gsize j = 0; j <= lb; j++)
-		row[j] = (guint)j;
-	for (gsize i = 1; i <= la; i++) {
-		guint diag = row[0];
+typedef struct {
+	guint n;
+	const char *const *(*names)(gconstpointer entry); /* folded names, NULL-terminated */
+	gconstpointer (*entry)(gconstpointer list, guint i);
+	gconstpointer list;
+} Names;
 
-		row[0] = (guint)i;
-		for (gsize j = 1; j <= lb; j++) {
-			guint up = row[j];
-			guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
-
-			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* Returns TRUE if @item (folded) is @a's id, title or one of its aliases. */
-/* @a's names (id, title, aliases) are compared folded, as the
- * configuration keeps them (a->folded). */
-static gboolean activity_named(const ConfigActivity *a, const char *item)
-{
-	return g_strv_contains((const char *const *)a->folded, item);
-}
-
-/* Returns how far @item is from activity @a: 0 for its id, title or an
- * alias, else the smallest edit distance to any of them. */
-static guint activity_distance(const ConfigActivity *a, const char *item)
-{
-	guint best = G_MAXUINT;
-
-	for (char **name = a->folded; *name != NULL; name++)
-		best = MIN(best, edit_distance(item, *name));
-	return best;
-}
-
-/* Returns TRUE if one of @a's names of four letters or more stands as
- * whole words inside @item ("visit to orange cyberdefense"). */
-static gboolean activity_named_within(const ConfigActivity *a, const char *item)
+/* Returns TRUE if one of @names of four letters or more stands as whole
+ * words inside @item ("visit to orange cyberdefense"). */
+static gboolean named_within(const char *const *names, const char *item)
 {
 	g_autofree char *padded = g_strconcat(" ", item, " ", NULL);
 
-	for (char **name = a->folded; *name != NULL; name++) {
+	for (const char *const *name = names; *name != NULL; name++) {
 		g_autofree char *needle = g_strconcat(" ", *name, " ", NULL);
 
-		if (strlen(*name) >= 4 && strstr(padded, needle) != NULL)
+		if (g_utf8_strlen(*name, -1) >= 4 && strstr(padded, needle) != NULL)
 			return TRUE;
 	}
 	return FALSE;
 }
 
-static GPtrArray *parse_activities(const Config *cfg, const char *value, guint line,
-				   Request *req)
+/* Returns TRUE if @item, of four letters or more, stands as whole words
+ * inside one of @names ("visit" in "visit le poool"). */
+static gboolean names_hold(const char *const *names, const char *item)
 {
-	g_auto(GStrv) items = split_list(value);
-	g_autofree gboolean *chosen = g_new0(gboolean, cfg->activities->len);
+	g_autofree char *needle = g_strconcat(" ", item, " ", NULL);
+
+	if (g_utf8_strlen(item, -1) < 4)
+		return FALSE;
+	for (const char *const *name = names; *name != NULL; name++) {
+		g_autofree char *padded = g_strconcat(" ", *name, " ", NULL);
+
+		if (strstr(padded, needle) != NULL)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Matches @folded against the entries of @names: *@best gets the entry
+ * found (MATCH_EXACT, MATCH_GUESSED) or the closest candidates, best first
+ * (at most three; MATCH_NONE, MATCH_AMBIGUOUS), as indexes. */
+static Match match_name(const Names *names, const char *folded, GArray *best)
+{
+	g_autofree guint *dist = g_new0(guint, MAX(names->n, 1));
+	g_autofree gboolean *within = g_new0(gboolean, MAX(names->n, 1));
+	g_autofree gboolean *inside = g_new0(gboolean, MAX(names->n, 1));
+	guint n_within = 0, n_inside = 0, first = G_MAXUINT, second = G_MAXUINT;
+	int pick = -1;
+
+	g_array_set_size(best, 0);
+	/* Most people write names as they are: no distances then. */
+	for (guint i = 0; i < names->n; i++) {
+		const char *const *list = names->names(names->entry(names->list, i));
+
+		if (g_strv_contains(list, folded)) {
+			g_array_append_val(best, i);
+			return MATCH_EXACT;
+		}
+	}
+	for (guint i = 0; i < names->n; i++) {
+		const char *const *list = names->names(names->entry(names->list, i));
+
+		dist[i] = G_MAXUINT;
+		for (const char *const *name = list; *name != NULL; name++)
+			dist[i] = MIN(dist[i], text_distance(folded, *name));
+		within[i] = named_within(list, folded);
+		n_within += within[i];
+		inside[i] = names_hold(list, folded);
+		n_inside += inside[i];
+		if (dist[i] < first) {
+			second = first;
+			first = dist[i];
+			pick = (int)i;
+		} else if (dist[i] < second) {
+			second = dist[i];
+		}
+	}
+	if (n_within == 1) {
+		for (guint i = 0; i < names->n; i++)
+			if (within[i])
+				g_array_append_val(best, i);
+		return MATCH_GUESSED;
+	}
+	if (n_within > 1) {
+		for (guint i = 0; i < names->n; i++)
+			if (within[i])
+				g_array_append_val(best, i);
+		return MATCH_AMBIGUOUS;
+	}
+	/* A word of one name only ("Cyberdefense"), or of several ("visit"). */
+	if (n_inside >= 1) {
+		for (guint i = 0; i < names->n; i++)
+			if (inside[i])
+				g_array_append_val(best, i);
+		return n_inside == 1 ? MATCH_GUESSED : MATCH_AMBIGUOUS;
+	}
+	/* A typing slip: close to one entry, clearly closer than to any other. */
+	if (pick >= 0 && first <= MAX(2u, (guint)g_utf8_strlen(folded, -1) / 5) &&
+	    (second == G_MAXUINT || second > first + (first > 1 ? 1 : 0))) {
+		g_array_append_val(best, pick);
+		return MATCH_GUESSED;
+	}
+	/* As close to several: the closest few, best first. */
+	{
+		g_autofree gboolean *used = g_new0(gboolean, MAX(names->n, 1));
+		Match result = pick >= 0 && first <= MAX(2u, (guint)g_utf8_strlen(folded, -1) / 5)
+				       ? MATCH_AMBIGUOUS
+				       : MATCH_NONE;
+
+		for (guint k = 0; k < MIN(3u, names->n); k++) {
+			int p = -1;
+
+			for (guint i = 0; i < names->n; i++)
+				if (!used[i] && (p < 0 || dist[i] < dist[p]))
+					p = (int)i;
+			if (result == MATCH_AMBIGUOUS && dist[p] > second)
+				break;
+			used[p] = TRUE;
+			g_array_append_val(best, p);
+		}
+		return result;
+	}
+}
+
+static const char *const *activity_names(gconstpointer entry)
+{
+	return (const char *const *)((const ConfigActivity *)entry)->folded;
+}
+
+static gconstpointer array_entry(gconstpointer list, guint i)
+{
+	return g_ptr_array_index((GPtrArray *)list, i);
+}
+
+static GPtrArray *parse_activities(Reader *rd, const char *value, guint line)
+{
+	const Config *cfg = rd->cfg;
+	g_auto(GStrv) items = split_list(rd, value);
+	g_autofree gboolean *chosen = g_new0(gboolean, cfg->activities->len + 1);
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	guint n = cfg->activities->len;
+	g_autoptr(GArray) best = g_array_new(FALSE, FALSE, sizeof(guint));
+	Names names = {cfg->activities->len, activity_names, array_entry, cfg->activities};
 	g_autofree char *whole = text_fold(value);
+	guint32 langs;
 
 	/* A title may hold commas ("Inria, Cyberschool, IRISA"): try it whole. */
-	for (guint i = 0; i < n; i++) {
-		if (activity_named(g_ptr_array_index(cfg->activities, i), whole)) {
-			g_ptr_array_add(out, g_strdup(((ConfigActivity *)g_ptr_array_index(
-							       cfg->activities, i))->id));
-			return out;
-		}
+	if (match_name(&names, whole, best) == MATCH_EXACT) {
+		const ConfigActivity *a = g_ptr_array_index(cfg->activities, g_array_index(best, guint, 0));
+
+		g_ptr_array_add(out, g_strdup(a->id));
+		return out;
+	}
+	if (grammar_word(rd->g, "none", whole, &langs)) {
+		vote(rd, langs);
+		return out;
 	}
 	for (char **item = items; *item != NULL; item++) {
 		g_autofree char *folded = text_fold(*item);
-		g_autofree guint *dist = g_new0(guint, n);
-		int best = -1, second = -1, within = -1, n_within = 0;
+		g_autoptr(GPtrArray) ids = g_ptr_array_new();
+		Match m;
 
-		if (is_all(folded)) {
-			for (guint i = 0; i < n; i++) {
+		if (grammar_word(rd->g, "all", folded, &langs)) {
+			vote(rd, langs);
+			for (guint i = 0; i < cfg->activities->len; i++) {
 				const ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
 
 				chosen[i] = chosen[i] || g_strv_length(a->countries) == 0;
 			}
 			continue;
 		}
-		/* Most people write ids or titles as they are: no distances then. */
-		for (guint i = 0; i < n && best < 0; i++)
-			if (activity_named(g_ptr_array_index(cfg->activities, i), folded))
-				best = (int)i;
-		if (best >= 0) {
-			chosen[best] = TRUE;
-			continue;
-		}
-		for (guint i = 0; i < n; i++) {
-			dist[i] = activity_distance(g_ptr_array_index(cfg->activities, i), folded);
-			if (best < 0 || dist[i] < dist[best]) {
-				second = best;
-				best = (int)i;
-			} else if (second < 0 || dist[i] < dist[second]) {
-				second = (int)i;
-			}
-			if (activity_named_within(g_ptr_array_index(cfg->activities, i), folded)) {
-				within = (int)i;
-				n_within++;
-			}
-		}
-		if (best >= 0 && dist[best] == 0) {
-			chosen[best] = TRUE;
-			continue;
-		}
-		if (n_within == 1) {
-			const ConfigActivity *a = g_ptr_array_index(cfg->activities, within);
-			const char *choice[] = {a->id, NULL};
-
-			chosen[within] = TRUE;
-			request_add_problem(req->notes, line, "guessed-activity", *item, choice);
-			continue;
-		}
-		/* A typo: close to one activity, clearly closer than to any other. */
-		if (best >= 0 && dist[best] <= MAX(2u, (guint)strlen(folded) / 5) &&
-		    (second < 0 || dist[second] > dist[best] + 1)) {
-			const ConfigActivity *a = g_ptr_array_index(cfg->activities, best);
-			const char *choice[] = {a->id, NULL};
-
-			chosen[best] = TRUE;
-			request_add_problem(req->notes, line, "guessed-activity", *item, choice);
-			continue;
-		}
-		{
-			/* Not understood: offer the three closest ids. */
-			const char *choice[4] = {NULL};
-			g_autofree gboolean *used = g_new0(gboolean, n);
-
-			for (guint k = 0; k < MIN(3u, n); k++) {
-				int pick = -1;
-
-				for (guint i = 0; i < n; i++)
-					if (!used[i] && (pick < 0 || dist[i] < dist[pick]))
-						pick = (int)i;
-				used[pick] = TRUE;
-				choice[k] = ((ConfigActivity *)g_ptr_array_index(cfg->activities,
-										 pick))->id;
-			}
-			request_add_problem(req->problems, line, "unknown-activity", *item, choice);
+		m = match_name(&names, folded, best);
+		for (guint k = 0; k < best->len; k++)
+			g_ptr_array_add(ids, ((ConfigActivity *)g_ptr_array_index(
+						     cfg->activities, g_array_index(best, guint, k)))->id);
+		g_ptr_array_add(ids, NULL);
+		switch (m) {
+		case MATCH_EXACT:
+			chosen[g_array_index(best, guint, 0)] = TRUE;
+			break;
+		case MATCH_GUESSED:
+			chosen[g_array_index(best, guint, 0)] = TRUE;
+			request_add_problem(rd->req->notes, line, "guessed-activity", *item,
+					    (const char *const *)ids->pdata);
+			break;
+		case MATCH_AMBIGUOUS:
+			request_add_problem(rd->req->problems, line, "ambiguous-activity", *item,
+					    (const char *const *)ids->pdata);
+			break;
+		case MATCH_NONE:
+			request_add_problem(rd->req->problems, line, "unknown-activity", *item,
+					    (const char *const *)ids->pdata);
+			break;
 		}
 	}
-	for (guint i = 0; i < n; i++)
+	for (guint i = 0; i < cfg->activities->len; i++)
 		if (chosen[i])
 			g_ptr_array_add(out, g_strdup(((ConfigActivity *)g_ptr_array_index(
 							       cfg->activities, i))->id));
 	return out;
 }
 
-/* --- other values ------------------------------------------------------------ */
-
-static const char *parse_language(const Config *cfg, const char *value)
+static const char *const *choice_names(gconstpointer entry)
 {
-	g_autofree char *folded = text_fold(value);
-	const char *code = NULL;
-
-	if (word_in(folded, "en|eng|english|anglais|in english"))
-		code = "en";
-	else if (word_in(folded, "fr|fra|fre|french|francais|en francais"))
-		code = "fr";
-	return code != NULL && config_has_language(cfg, code) ? code : NULL;
+	return entry;
 }
 
-static gboolean plausible_email(const char *s)
+/* Reads @item as one of @f's choices: sets *@choice to it (borrowed from
+ * @f) and returns the match. */
+static Match read_choice(const Field *f, const char *item, const char **choice)
 {
-	const char *at = strchr(s, '@');
+	g_autoptr(GPtrArray) folded = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	g_autoptr(GArray) best = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autofree char *want = text_fold(item);
+	Names names;
+	Match m;
 
-	return at != NULL && at != s && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
-	       strchr(at + 1, '.') != NULL && strpbrk(s, " <>,;\"") == NULL;
+	for (guint i = 0; f->choices[i] != NULL; i++) {
+		GStrv one = g_new0(char *, 2);
+
+		one[0] = text_fold(f->choices[i]);
+		g_ptr_array_add(folded, one);
+	}
+	names = (Names){folded->len, choice_names, array_entry, folded};
+	m = match_name(&names, want, best);
+	*choice = best->len > 0 ? f->choices[g_array_index(best, guint, 0)] : NULL;
+	return m;
 }
 
-static char *clean_value(const char *value)
+/* --- other values -------------------------------------------------------------------- */
+
+static char *clean_value(const char *value, guint max)
 {
 	char *clean = text_clean_line(value);
 
-	if (g_utf8_strlen(clean, -1) > REQUEST_MAX_VALUE) {
-		char *cut = g_utf8_substring(clean, 0, REQUEST_MAX_VALUE);
+	if (g_utf8_strlen(clean, -1) > max) {
+		char *cut = g_utf8_substring(clean, 0, max);
 
 		g_free(clean);
 		clean = cut;
@@ -647,66 +715,208 @@ static char *clean_value(const char *value)
 	return clean;
 }
 
-static void set_value(const Config *cfg, Request *req, RequestFields *to, RequestField field,
-		      const char *raw, guint line)
+/* "2", "2.5", "2,5": a number, in canonical form ("2", "2.5"). */
+static char *read_number(const char *value)
 {
-	g_autofree char *value = clean_value(raw);
+	g_autofree char *s = g_strstrip(g_strdup(value));
+	char *end;
+	double d;
 
-	/* An invitation's blank to fill in ("Name: ________") is not a value. */
-	if (value[strspn(value, "_.-… ")] == '\0')
-		return;
-	switch (field) {
-	case REQUEST_DAYS:
-		if (to->days != NULL)
-			g_ptr_array_unref(to->days);
-		to->days = parse_days(cfg, raw, line, req);
-		return;
-	case REQUEST_ACTIVITIES:
-		if (to->activities != NULL)
-			g_ptr_array_unref(to->activities);
-		to->activities = parse_activities(cfg, raw, line, req);
-		return;
-	case REQUEST_COUNTRY: {
+	g_strdelimit(s, ",", '.');
+	if (*s == '\0' || strspn(s, "+-0123456789.") != strlen(s))
+		return NULL;
+	d = g_ascii_strtod(s, &end);
+	if (*end != '\0' || !isfinite(d))
+		return NULL;
+	if (d == (double)(gint64)d && ABS(d) < 1e15)
+		return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)d);
+	{
+		char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+		return g_strdup(g_ascii_dtostr(buf, sizeof buf, d));
+	}
+}
+
+/* A date written as people write it ("15/09", "15 September 2025", "Sunday
+ * 14", "2025-09-14"): "YYYY-MM-DD", or NULL. What is not written comes from
+ * the event's time: the date it names nearest to the event's first day. */
+static char *read_date(const Reader *rd, const char *value)
+{
+	g_autofree char *folded = text_fold(value);
+	const ConfigDay *first = g_ptr_array_index(rd->cfg->days, 0);
+	DateParts d;
+	GDate best;
+	guint best_gap = G_MAXUINT;
+
+	if (!read_date_parts(rd, folded, &d) || (d.mday == 0 && d.weekday == 0))
+		return NULL;
+	g_date_clear(&best, 1);
+	/* A year either way of the event holds every date an event asks about. */
+	for (int offset = -366; offset <= 366; offset++) {
+		GDate day = first->gdate;
+
+		if (offset < 0)
+			g_date_subtract_days(&day, -offset);
+		else
+			g_date_add_days(&day, offset);
+		if (date_fits(&day, &d) && (guint)ABS(offset) < best_gap) {
+			best = day;
+			best_gap = ABS(offset);
+		}
+	}
+	if (!g_date_valid(&best) || (d.year != 0 && g_date_get_year(&best) != d.year))
+		return NULL;
+	return g_strdup_printf("%04u-%02u-%02u", g_date_get_year(&best), g_date_get_month(&best),
+			       g_date_get_day(&best));
+}
+
+/* Reads @raw as the value of field @f, into canonical text; NULL (with a
+ * problem noted) when it is not one. */
+static GPtrArray *read_value(Reader *rd, RequestFields *to, const Field *f, const char *raw,
+			     guint line)
+{
+	Request *req = rd->req;
+	g_autofree char *value = clean_value(raw, f->type == FIELD_LONG_TEXT
+							   ? REQUEST_MAX_LONG_VALUE
+							   : REQUEST_MAX_VALUE);
+	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *folded = NULL;
+	guint32 langs;
+
+	switch (f->type) {
+	case FIELD_DAYS:
+		g_ptr_array_unref(values);
+		return parse_days(rd, raw, line);
+	case FIELD_ACTIVITIES:
+		g_ptr_array_unref(values);
+		return parse_activities(rd, raw, line);
+	case FIELD_COUNTRY: {
 		const char *code = country_lookup(value);
 
 		if (code == NULL) {
 			request_add_problem(req->problems, line, "unknown-country", value, NULL);
-			return;
+			break;
 		}
-		g_free(to->values[field]);
-		to->values[field] = g_strdup(code);
-		return;
+		g_ptr_array_add(values, g_strdup(code));
+		return values;
 	}
-	case REQUEST_LANGUAGE: {
-		const char *code = parse_language(cfg, value);
+	case FIELD_LANGUAGE: {
+		const char *code;
 
+		folded = text_fold(value);
+		code = grammar_language(rd->g, folded);
 		if (code == NULL) {
 			request_add_problem(req->problems, line, "unknown-language", value,
-					    (const char *const *)cfg->languages);
-			return;
+					    (const char *const *)rd->cfg->languages);
+			break;
 		}
-		g_free(to->values[field]);
-		to->values[field] = g_strdup(code);
-		return;
+		g_ptr_array_add(values, g_strdup(code));
+		return values;
 	}
-	case REQUEST_EMAIL: {
-		g_autofree char *addr = g_ascii_strdown(value, -1);
+	case FIELD_EMAIL: {
+		char *addr = address_parse(value, NULL);
 
-		if (g_str_has_prefix(addr, "mailto:"))
-			memmove(addr, addr + 7, strlen(addr + 7) + 1);
-		if (!plausible_email(addr)) {
-			request_add_problem(req->problems, line, "bad-email", value, NULL);
-			return;
+		if (addr == NULL) {
+			request_add_field_problem(req->problems, line, "bad-email", f->id, value, NULL);
+			break;
 		}
-		g_free(to->values[field]);
-		to->values[field] = g_steal_pointer(&addr);
-		return;
+		g_ptr_array_add(values, addr);
+		return values;
+	}
+	case FIELD_YES_NO:
+		folded = text_fold(value);
+		if (grammar_word(rd->g, "yes", folded, &langs)) {
+			g_ptr_array_add(values, g_strdup("yes"));
+		} else if (grammar_word(rd->g, "no", folded, &langs)) {
+			g_ptr_array_add(values, g_strdup("no"));
+		} else {
+			request_add_field_problem(req->problems, line, "bad-value", f->id, value, NULL);
+			break;
+		}
+		vote(rd, langs);
+		return values;
+	case FIELD_CHOICE:
+	case FIELD_MULTI_CHOICE: {
+		g_auto(GStrv) items = NULL;
+		gboolean ok = TRUE;
+
+		folded = text_fold(value);
+		if (f->type == FIELD_MULTI_CHOICE && grammar_word(rd->g, "none", folded, &langs)) {
+			vote(rd, langs);
+			return values;
+		}
+		if (f->type == FIELD_CHOICE) {
+			items = g_new0(char *, 2);
+			items[0] = g_strdup(value);
+		} else {
+			items = split_list(rd, value);
+		}
+		for (char **item = items; *item != NULL; item++) {
+			const char *choice;
+
+			switch (read_choice(f, *item, &choice)) {
+			case MATCH_EXACT:
+				add_unique(values, choice);
+				break;
+			case MATCH_GUESSED: {
+				const char *one[] = {choice, NULL};
+
+				add_unique(values, choice);
+				request_add_field_problem(req->notes, line, "guessed-value", f->id, *item,
+							  one);
+				break;
+			}
+			default:
+				/* The choices are few: the answer lists them all. */
+				request_add_field_problem(req->problems, line, "bad-value", f->id, *item,
+							  NULL);
+				ok = FALSE;
+			}
+		}
+		if (!ok)
+			break;
+		return values;
+	}
+	case FIELD_NUMBER: {
+		char *n = read_number(value);
+
+		if (n == NULL) {
+			request_add_field_problem(req->problems, line, "bad-value", f->id, value, NULL);
+			break;
+		}
+		g_ptr_array_add(values, n);
+		return values;
+	}
+	case FIELD_DATE: {
+		char *date = read_date(rd, value);
+
+		if (date == NULL) {
+			request_add_field_problem(req->problems, line, "bad-value", f->id, value, NULL);
+			break;
+		}
+		g_ptr_array_add(values, date);
+		return values;
 	}
 	default:
-		g_free(to->values[field]);
-		to->values[field] = g_steal_pointer(&value);
-		return;
+		g_ptr_array_add(values, g_steal_pointer(&value));
+		return values;
 	}
+	(void)to;
+	g_ptr_array_unref(values);
+	return NULL;
+}
+
+static void set_value(Reader *rd, RequestFields *to, const Field *f, const char *raw, guint line)
+{
+	g_autofree char *value = clean_value(raw, REQUEST_MAX_VALUE);
+	GPtrArray *values;
+
+	/* An invitation's blank to fill in ("Name: ________") is not a value. */
+	if (value[strspn(value, "_.-… ")] == '\0')
+		return;
+	values = read_value(rd, to, f, raw, line);
+	if (values != NULL)
+		fields_put(to, f->id, values, line);
 }
 
 /* A list field written with its items on the following lines:
@@ -729,158 +939,128 @@ static char *gather_list_lines(char **lines, guint *i)
 	return g_string_free(items, FALSE);
 }
 
-/* The first line of an Outlook-style header block of a quoted original:
- * "From:"/"De :"/"Von:" followed within a few lines by its "Sent:" (or
- * "Date:") and "To:" or "Subject:" lines. */
-static gboolean starts_header_block(char **lines, guint i)
-{
-	static const char *const from = "from|de|von|da|od|felado";
-	static const char *const sent = "sent|date|envoye|gesendet|datum|inviato|poslano|kuldve";
-	static const char *const to = "to|subject|a|objet|an|betreff|oggetto|cc|targy|predmet";
-	gboolean has_sent = FALSE, has_to = FALSE;
-
-	for (guint k = i; lines[k] != NULL && k < i + 6; k++) {
-		const char *colon = strchr(lines[k], ':');
-		g_autofree char *raw = NULL, *key = NULL;
-
-		if (colon == NULL || colon - lines[k] > 30) {
-			if (k == i)
-				return FALSE;
-			continue;
-		}
-		/* The opening key is a short word starting with one of these
-		 * letters: most lines are turned down without being folded. */
-		if (k == i) {
-			const char *p = lines[k];
-
-			while (p < colon && (guchar)*p < 0x80 && !g_ascii_isalnum(*p))
-				p++;
-			if (colon - p > 8 || strchr("dDfFoOvV", *p) == NULL)
-				return FALSE;
-		}
-		raw = g_strndup(lines[k], colon - lines[k]);
-		key = text_fold(raw);
-		if (k == i && !word_in(key, from))
-			return FALSE;
-		has_sent = has_sent || word_in(key, sent);
-		has_to = has_to || word_in(key, to);
-	}
-	return has_sent && has_to;
-}
-
-/* Legal disclaimers and their like: nothing after them is a form. */
-static gboolean starts_disclaimer(const char *line)
-{
-	static const char *const openings[] = {
-		"confidentiality notice", "confidential", "disclaimer", "this e mail and any",
-		"this email and any", "this message and any", "this e mail is confidential",
-		"this email is confidential", "the information contained in this",
-		"this message contains confidential", "ce message et toutes les pieces",
-		"ce message et ses pieces jointes", "ce courriel et", "ce message est confidentiel",
-		"avertissement", "avis de confidentialite", "please consider the environment",
-		"pensez a l environnement"};
-	g_autofree char *folded = NULL;
-	const char *p = line;
-
-	/* Every opening starts with one of these: most lines, form lines
-	 * among them, are turned down without being folded. */
-	static const char *const starts = "avi|ave|ce |con|dis|pen|ple|the|thi";
-	char head[4] = {0};
-
-	while (*p != '\0' && (guchar)*p < 0x80 && !g_ascii_isalnum(*p))
-		p++;
-	for (guint k = 0; k < 3 && (guchar)p[k] < 0x80 && p[k] != '\0'; k++)
-		head[k] = g_ascii_tolower(p[k]);
-	if (strlen(head) == 3 && !word_in(head, starts))
-		return FALSE;
-	folded = text_fold(line);
-	for (guint i = 0; i < G_N_ELEMENTS(openings); i++)
-		if (g_str_has_prefix(folded, openings[i]))
-			return TRUE;
-	return FALSE;
-}
-
 /* Reads "Ana Popescu <ana@example.ro>" (or "Ana Popescu, ana@…", "ana@…
- * (Ana Popescu)") into a person's name and address. */
-static void read_attendee(RequestFields *person, const char *value)
+ * (Ana Popescu)", "Ana Popescu - ana@…") into a person's name and address. */
+static void read_attendee(RequestFields *person, const char *value, guint line)
 {
 	static GRegex *address;
-	GRegex *re = text_regex(&address, "[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+\\.[^\\s<>(),;:\"]+", 0);
+	GRegex *re = text_regex(&address, "[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+", 0);
 	g_autoptr(GMatchInfo) m = NULL;
-	g_autofree char *addr = NULL;
-	GString *name;
+	g_autofree char *raw = NULL, *addr = NULL, *name = NULL, *display = NULL;
+	GString *rest;
 	int start, end;
 
-	if (!g_regex_match(re, value, 0, &m))
-		return;
-	addr = g_match_info_fetch(m, 0);
-	g_match_info_fetch_pos(m, 0, &start, &end);
-	name = g_string_new_len(value, start);
-	g_string_append(name, value + end);
-	g_strdelimit(name->str, "<>(),;\"", ' ');
-	person->values[REQUEST_EMAIL] = g_ascii_strdown(addr, -1);
-	person->values[REQUEST_NAME] = text_clean_line(name->str);
+	addr = address_parse(value, &display);
+	if (addr == NULL || display == NULL) {
+		/* Not one mailbox as RFC 5322 writes it: the address is the word
+		 * with an '@', the name what stands around it. */
+		if (!g_regex_match(re, value, 0, &m))
+			return;
+		raw = g_match_info_fetch(m, 0);
+		g_free(addr);
+		addr = address_parse(raw, NULL);
+		if (addr == NULL)
+			return;
+		g_match_info_fetch_pos(m, 0, &start, &end);
+		rest = g_string_new_len(value, start);
+		g_string_append(rest, value + end);
+		g_strdelimit(rest->str, "<>(),;\"", ' ');
+		g_free(display);
+		display = text_clean_line(rest->str);
+		g_string_free(rest, TRUE);
+	}
+	name = display != NULL ? g_strdup(display) : g_strdup("");
 	/* "Ana Popescu - ana@…" */
-	while (g_str_has_suffix(person->values[REQUEST_NAME], " -") ||
-	       g_str_has_suffix(person->values[REQUEST_NAME], " –"))
-		*strrchr(person->values[REQUEST_NAME], ' ') = '\0';
-	if (*person->values[REQUEST_NAME] == '\0')
-		g_clear_pointer(&person->values[REQUEST_NAME], g_free);
-	g_string_free(name, TRUE);
-}
-
-/* @folded: the key, text_fold()ed. */
-static gboolean is_attendee_key(const char *folded)
-{
-	static GRegex *attendee;
-	GRegex *re = text_regex(&attendee,
-				"^(attendee|participant|participante|delegate|"
-				"person|personne|delegue|deleguee)( [0-9]+)?$",
-				0);
-
-	return g_regex_match(re, folded, 0, NULL);
+	while (g_str_has_suffix(name, " -") || g_str_has_suffix(name, " –"))
+		*strrchr(name, ' ') = '\0';
+	g_strstrip(name);
+	fields_put_text(person, "email", g_steal_pointer(&addr), line);
+	if (*name != '\0')
+		fields_put_text(person, "name", g_steal_pointer(&name), line);
 }
 
 /* Where the lines being read belong. */
 typedef enum {
-	READ_OWN,      /* the person's own text */
-	READ_INLINE,   /* after "On … wrote:": only unquoted lines are theirs */
+	READ_OWN,    /* the person's own text */
+	READ_INLINE, /* after "On … wrote:": only unquoted lines are theirs */
 } ReadMode;
+
+/* The key of a "Key: value" line, when the line has one: what comes before
+ * a colon near its start. */
+static char *line_key(const char *trimmed, const char **value)
+{
+	const char *colon = strchr(trimmed, ':');
+
+	if (colon == NULL || colon - trimmed > 40 || colon == trimmed)
+		return NULL;
+	*value = colon + 1;
+	return g_strndup(trimmed, colon - trimmed);
+}
+
+/* Keeps a line of the person's own that nothing here could read. */
+static void keep_prose(Request *req, const char *trimmed)
+{
+	if (req->prose->len < REQUEST_MAX_PROSE)
+		g_ptr_array_add(req->prose, text_clean_line(trimmed));
+}
+
+/* The subject's command stands unless the body holds a form, which it
+ * would contradict: "Re: Programme" above a filled-in form is a form. */
+static void settle_command(Request *req, gboolean from_subject)
+{
+	if (!from_subject || req->form_lines == 0)
+		return;
+	switch (req->command) {
+	case COMMAND_REGISTER:
+	case COMMAND_UPDATE:
+		/* A form is what they ask, with or without the word. */
+		return;
+	case COMMAND_STATUS:
+	case COMMAND_PROGRAMME:
+	case COMMAND_HELP:
+		req->command = COMMAND_FORM;
+		g_clear_pointer(&req->argument, g_free);
+		return;
+	default:
+		return;
+	}
+}
 
 Request *request_parse(const Config *cfg, const char *subject, const char *detail,
 		       const char *body)
 {
 	Request *req = g_new0(Request, 1);
 	g_auto(GStrv) lines = g_strsplit(body != NULL ? body : "", "\n", -1);
+	g_autofree guint *votes = g_new0(guint, MAX(1, grammar_n_languages(cfg->grammar)));
+	Reader rd = {cfg, cfg->grammar, req, votes};
 	RequestFields *target = &req->fields;
-	const FieldInfo *pending = NULL; /* a quoted "> Key:" awaiting an inline answer */
-	gboolean french = FALSE, command_seen;
-	gboolean first_line = TRUE;
+	const Field *pending = NULL; /* a quoted "> Key:" awaiting an inline answer */
+	gboolean command_seen, from_subject, first_line = TRUE;
 	ReadMode mode = READ_OWN;
 
+	fields_init(&req->fields);
 	req->people = g_ptr_array_new_with_free_func(person_free);
 	req->problems = g_ptr_array_new_with_free_func(problem_free);
 	req->notes = g_ptr_array_new_with_free_func(problem_free);
-	req->command = REQUEST_FORM;
-	command_seen = subject != NULL &&
-		       read_command(subject, &req->command, &req->french, &req->argument);
-	if (!command_seen && detail != NULL) {
-		gboolean fr = FALSE;
-
-		command_seen = read_command(detail, &req->command, &fr, NULL);
-		req->french = req->french || (command_seen && fr);
-	}
+	req->prose = g_ptr_array_new_with_free_func(g_free);
+	req->command = COMMAND_FORM;
+	command_seen = from_subject =
+	    subject != NULL && read_command(&rd, subject, &req->command, &req->argument);
+	if (!command_seen && detail != NULL)
+		command_seen = read_command(&rd, detail, &req->command, NULL);
 
 	for (guint i = 0; lines[i] != NULL; i++) {
 		const char *line = lines[i];
 		g_autofree char *trimmed = g_strstrip(g_strdup(line));
-		const char *colon;
-		const FieldInfo *f;
+		g_autofree char *key = NULL, *folded = NULL, *value = NULL;
+		const char *after = NULL;
+		const Field *f;
+		guint32 langs;
 
 		if (strcmp(line, "-- ") == 0 || strcmp(line, "--") == 0 ||
-		    starts_disclaimer(trimmed) || starts_header_block(lines, i))
+		    grammar_disclaimer(rd.g, trimmed) || starts_header_block(&rd, lines, i))
 			break;
-		if (starts_quoted_original(trimmed)) {
+		if (grammar_quote_separator(rd.g, trimmed) || grammar_quote_opener(rd.g, trimmed)) {
 			/* What follows is theirs only where it is not quoted. */
 			mode = READ_INLINE;
 			continue;
@@ -888,172 +1068,227 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 		if (*trimmed == '>') {
 			g_autofree char *inner = g_strstrip(g_strdup(trimmed + strspn(trimmed, "> ")));
 
-			colon = strchr(inner, ':');
 			pending = NULL;
-			if (mode == READ_INLINE && colon != NULL && colon - inner <= 40) {
-				g_autofree char *key = g_strndup(inner, colon - inner);
-				g_autofree char *folded = text_fold(key);
-				g_autofree char *value = g_strstrip(g_strdup(colon + 1));
+			key = mode == READ_INLINE ? line_key(inner, &after) : NULL;
+			if (key != NULL) {
+				g_autofree char *blank = g_strstrip(g_strdup(after));
 
-				if (value[strspn(value, "_.-… ")] == '\0')
-					pending = field_for_key(folded, &french);
+				folded = text_fold(key);
+				if (blank[strspn(blank, "_.-… ")] == '\0') {
+					pending = grammar_field(rd.g, folded, NULL);
+					if (pending != NULL && (pending->flags & FIELD_WRITABLE) == 0)
+						pending = NULL;
+				}
 			}
 			continue;
 		}
 		if (*trimmed == '\0')
 			continue;
-		colon = strchr(trimmed, ':');
-		if (colon != NULL && colon - trimmed <= 40) {
-			g_autofree char *key = g_strndup(trimmed, colon - trimmed);
-			g_autofree char *folded = text_fold(key);
-			g_autofree char *value = g_strstrip(g_strdup(colon + 1));
-
-			if (is_attendee_key(folded)) {
+		key = line_key(trimmed, &after);
+		if (key != NULL) {
+			folded = text_fold(key);
+			value = g_strstrip(g_strdup(after));
+			if (grammar_attendee_key(rd.g, folded, &langs)) {
 				RequestFields *person = g_new0(RequestFields, 1);
 
+				vote(&rd, langs);
+				fields_init(person);
 				person->line = i + 1;
-				read_attendee(person, value);
-				if (person->values[REQUEST_EMAIL] == NULL)
+				read_attendee(person, value, i + 1);
+				if (request_fields_get(person, "email") == NULL)
 					request_add_problem(req->problems, i + 1,
 							    "attendee-without-address", value, NULL);
 				g_ptr_array_add(req->people, person);
 				target = person;
+				req->form_lines++;
 				first_line = FALSE;
 				pending = NULL;
 				continue;
 			}
-			f = field_for_key(folded, &french);
+			f = grammar_field(rd.g, folded, &langs);
+			if (f == NULL) {
+				const char *written = NULL;
+
+				f = grammar_field_near(rd.g, folded, &written);
+				if (f != NULL) {
+					const char *as[] = {written, NULL};
+
+					request_add_field_problem(req->notes, i + 1, "guessed-key", f->id,
+								  key, as);
+					langs = 0; /* a slip says nothing of the language */
+				}
+			}
 			if (f != NULL) {
 				guint at = i + 1;
 
-				req->french = req->french || french;
-				if (*value == '\0' &&
-				    (f->field == REQUEST_DAYS || f->field == REQUEST_ACTIVITIES)) {
+				first_line = FALSE;
+				pending = NULL;
+				/* Our own summary quoted back ("Status: confirmed") is no request. */
+				if ((f->flags & FIELD_WRITABLE) == 0)
+					continue;
+				vote(&rd, langs);
+				req->form_lines++;
+				if (*value == '\0' && field_is_list(f)) {
 					g_free(value);
 					value = gather_list_lines(lines, &i);
 				}
-				set_value(cfg, req, target, f->field, value, at);
-				first_line = FALSE;
-				pending = NULL;
+				set_value(&rd, target, f, value, at);
 				continue;
 			}
 		}
 		if (pending != NULL) {
 			/* The answer typed under a quoted "> Key:" of the invitation. */
-			req->french = req->french || french;
-			set_value(cfg, req, target, pending->field, trimmed, i + 1);
+			req->form_lines++;
+			set_value(&rd, target, pending, trimmed, i + 1);
 			pending = NULL;
 			first_line = FALSE;
 			continue;
 		}
 		if (first_line && !command_seen) {
-			gboolean fr = FALSE;
-
-			if (read_command(trimmed, &req->command, &fr, &req->argument)) {
+			if (read_command(&rd, trimmed, &req->command, &req->argument)) {
 				req->command_line = i + 1;
 				command_seen = TRUE;
-				req->french = req->french || fr;
+				first_line = FALSE;
+				continue;
 			}
 		}
 		first_line = FALSE;
+		keep_prose(req, trimmed);
+	}
+	settle_command(req, from_subject);
+
+	/* The language most of it is in, when one leads. */
+	{
+		guint top = 0, at = 0, ties = 0;
+
+		for (guint i = 0; i < grammar_n_languages(rd.g); i++) {
+			if (votes[i] > top) {
+				top = votes[i];
+				at = i;
+				ties = 0;
+			} else if (votes[i] == top && top > 0) {
+				ties++;
+			}
+		}
+		if (top > 0 && ties == 0)
+			req->language = cfg->languages[at];
 	}
 	return req;
 }
 
-const char *request_language(const Request *req, const Config *cfg)
+const char *request_language(const Request *req, const Config *cfg, const char *stored,
+			     const char *content_language)
 {
-	if (req->fields.values[REQUEST_LANGUAGE] != NULL)
-		return req->fields.values[REQUEST_LANGUAGE];
-	if (req->french && config_has_language(cfg, "fr"))
-		return "fr";
+	const char *chosen = request_fields_text(&req->fields, "language");
+
+	if (chosen != NULL && config_has_language(cfg, chosen))
+		return chosen;
+	if (req->language != NULL)
+		return req->language;
+	if (stored != NULL && config_has_language(cfg, stored))
+		return stored;
+	if (content_language != NULL) {
+		/* "fr-FR, en": the first tag's language */
+		g_autofree char *tag = g_ascii_strdown(content_language, strcspn(content_language, "-_,; "));
+
+		for (guint i = 0; cfg->languages[i] != NULL; i++)
+			if (strcmp(cfg->languages[i], tag) == 0)
+				return cfg->languages[i];
+	}
 	return cfg->languages[0];
 }
 
 /* --- describing problems ------------------------------------------------------ */
 
-static char *event_span(const Config *cfg, const char *lang)
+static char *event_span(const Config *cfg, const Language *l)
 {
 	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
 	const ConfigDay *last = g_ptr_array_index(cfg->days, cfg->days->len - 1);
-	g_autofree char *a = text_day_label(first->date, lang);
-	g_autofree char *b = text_day_label(last->date, lang);
+	g_autofree char *a = lang_day_label(l, first->date);
+	g_autofree char *b = lang_day_label(l, last->date);
+	g_autoptr(JsonObject) args = json_object_new();
 
 	if (cfg->days->len == 1)
 		return g_steal_pointer(&a);
-	return g_strdup_printf(g_strcmp0(lang, "fr") == 0 ? "du %s au %s" : "from %s to %s", a, b);
+	json_object_set_string_member(args, "first", a);
+	json_object_set_string_member(args, "last", b);
+	return lang_render(l, "formats", "span", args);
+}
+
+/* A date the event's languages would write as an example: its first day,
+ * as people write it ("15/09"). */
+static char *example_date(const Config *cfg)
+{
+	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
+
+	return g_strdup_printf("%02u/%02u", g_date_get_day(&first->gdate),
+			       g_date_get_month(&first->gdate));
+}
+
+char *request_accepted(const Field *f, const Config *cfg, const char *lang)
+{
+	const Language *l = config_language(cfg, lang);
+	g_autoptr(JsonObject) args = json_object_new();
+	g_autofree char *choices = NULL, *example = example_date(cfg);
+	char *text;
+
+	if (f->type == FIELD_LANGUAGE)
+		choices = g_strjoinv(", ", cfg->languages);
+	else
+		choices = lang_join(l, (const char *const *)f->choices);
+	json_object_set_string_member(args, "choices", choices);
+	json_object_set_string_member(args, "example", example);
+	text = lang_render(l, "types", field_type_name(f->type), args);
+	return text != NULL ? text : g_strdup("");
 }
 
 char *request_problem_describe(const RequestProblem *p, const Config *cfg, const char *lang)
 {
-	gboolean fr = g_strcmp0(lang, "fr") == 0;
-	g_autofree char *choices = g_strjoinv(", ", p->choices);
+	const Language *l = config_language(cfg, lang);
+	g_autoptr(JsonObject) args = json_object_new();
+	g_autofree char *choices = lang_join(l, (const char *const *)p->choices);
+	const Field *f = p->field != NULL ? config_field(cfg, p->field) : NULL;
+	char *text;
 
+	json_object_set_string_member(args, "text", p->text);
+	json_object_set_string_member(args, "choices", choices);
+	if (f != NULL) {
+		g_autofree char *accepted = NULL;
+
+		json_object_set_string_member(args, "field", field_label(f, l));
+		accepted = request_accepted(f, cfg, lang);
+		json_object_set_string_member(args, "accepted", accepted);
+	}
 	if (strcmp(p->code, "unknown-day") == 0) {
-		g_autofree char *span = event_span(cfg, lang);
+		g_autofree char *span = event_span(cfg, l);
 
-		return g_strdup_printf(fr ? "%s : ce jour ne fait pas partie de l'événement, qui a lieu %s"
-					  : "%s: no such day; the event runs %s",
-				       p->text, span);
+		json_object_set_string_member(args, "span", span);
 	}
-	if (strcmp(p->code, "unknown-activity") == 0)
-		return g_strdup_printf(fr ? "%s : activité inconnue ; les plus proches sont : %s"
-					  : "%s: no such activity; the closest are: %s",
-				       p->text, choices);
-	if (strcmp(p->code, "guessed-activity") == 0)
-		return g_strdup_printf(fr ? "%s : compris comme %s" : "%s: understood as %s",
-				       p->text, choices);
-	if (strcmp(p->code, "unknown-country") == 0)
-		return g_strdup_printf(fr ? "%s : pays inconnu ; écrivez son nom ou son code ISO (RO, FR, HU…)"
-					  : "%s: unknown country; write its name or ISO code (RO, FR, HU…)",
-				       p->text);
-	if (strcmp(p->code, "unknown-language") == 0)
-		return g_strdup_printf(fr ? "%s : langue non prise en charge ; au choix : %s"
-					  : "%s: language not offered; choose one of: %s",
-				       p->text, choices);
-	if (strcmp(p->code, "bad-email") == 0)
-		return g_strdup_printf(fr ? "%s : adresse électronique invalide"
-					  : "%s: not an email address",
-				       p->text);
-	if (strcmp(p->code, "missing-field") == 0)
-		return g_strdup_printf(fr ? "%s : champ obligatoire manquant" : "%s: missing, and needed",
-				       p->text);
-	if (strcmp(p->code, "not-registered") == 0)
-		return g_strdup_printf(fr ? "%s n'est pas inscrit(e) : écrivez d'abord le formulaire d'inscription"
-					  : "%s is not registered: send the registration form first",
-				       p->text);
-	if (strcmp(p->code, "registration-closed") == 0)
-		return g_strdup_printf(fr ? "les inscriptions à %s sont closes"
-					  : "registration for %s is closed",
-				       p->text);
 	if (strcmp(p->code, "overlap") == 0 && g_strv_length(p->choices) == 2) {
-		g_autofree char *day = text_day_label(p->text, lang);
+		g_autofree char *day = lang_day_label(l, p->text);
 
-		return g_strdup_printf(fr ? "%s et %s ont lieu en même temps (%s) : choisissez l'une des deux"
-					  : "%s and %s take place at the same time (%s): choose one",
-				       p->choices[0], p->choices[1], day);
+		json_object_set_string_member(args, "first", p->choices[0]);
+		json_object_set_string_member(args, "second", p->choices[1]);
+		json_object_set_string_member(args, "day", day);
 	}
-	if (strcmp(p->code, "not-eligible") == 0)
-		return g_strdup_printf(fr ? "%s : réservé aux participants de : %s ; le reste de votre inscription est maintenu"
-					  : "%s: open to participants from %s only; the rest of your registration stands",
-				       p->text, choices);
-	if (strcmp(p->code, "deadline-passed") == 0)
-		return g_strdup_printf(fr ? "la date limite d'inscription à %s est passée ; écrivez aux organisateurs"
-					  : "the registration deadline for %s has passed; please write to the organisers",
-				       p->text);
-	if (strcmp(p->code, "event-over") == 0)
-		return g_strdup_printf(fr ? "%s est terminé" : "%s is over", p->text);
-	if (strcmp(p->code, "token-invalid") == 0)
-		return g_strdup(fr ? "cette confirmation ne correspond à aucune demande en attente de votre adresse (déjà utilisée ?)"
-				   : "this confirmation matches no request waiting for your address (already used?)");
-	if (strcmp(p->code, "token-expired") == 0)
-		return g_strdup(fr ? "cette demande de confirmation a expiré : envoyez de nouveau votre message"
-				   : "this confirmation request has expired: please send your message again");
-	if (strcmp(p->code, "attendee-without-address") == 0)
-		return g_strdup_printf(fr ? "%s : il manque l'adresse électronique (Participant : Nom <adresse>)"
-					  : "%s: no email address (Attendee: Name <address>)",
-				       p->text);
-	if (strcmp(p->code, "day-added") == 0)
-		return g_strdup_printf(fr ? "%s : jour ajouté pour %s" : "%s: day added for %s",
-				       p->text, choices);
-	return g_strdup_printf("%s: %s", p->text, p->code);
+	if (strcmp(p->code, "deadline-passed") == 0 && cfg->registration_deadline > 0) {
+		g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(cfg->registration_deadline);
+		g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, cfg->tz);
+		g_autofree char *ymd = g_date_time_format(local, "%Y-%m-%d");
+		g_autofree char *hm = g_date_time_format(local, "%H:%M");
+		g_autofree char *day = lang_day_label(l, ymd);
+		g_autofree char *organisers = g_strjoinv(", ", cfg->organisers[0] != NULL
+									? cfg->organisers
+									: (GStrv)(const char *[]){cfg->event_address, NULL});
+		g_autoptr(JsonObject) moment = json_object_new();
+		g_autofree char *when = NULL;
+
+		json_object_set_string_member(moment, "day", day);
+		json_object_set_string_member(moment, "time", hm);
+		when = lang_render(l, "formats", "moment", moment);
+		json_object_set_string_member(args, "deadline", when != NULL ? when : day);
+		json_object_set_string_member(args, "organisers", organisers);
+	}
+	text = lang_render(l, "problems", p->code, args);
+	return text != NULL ? text : g_strdup_printf("%s: %s", p->text, p->code);
 }

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 #include <lmdb.h>
 
+#include "field.h"
 #include "record.h"
 
 /* A new map starts small and doubles whenever LMDB reports it full. */
@@ -25,6 +26,9 @@
 
 #define HASHED_KEY_PREFIX "sha256:"
 #define META_OUTBOX_NEXT_ID "outbox_next_id"
+/* The record version every attendee record has been brought to. */
+#define META_ATTENDEE_VERSION "attendee_version"
+#define ATTENDEE_VERSION 3
 
 typedef struct {
 	const char *name;
@@ -215,6 +219,8 @@ static gboolean store_size_map(Store *store, GError **error)
 	return TRUE;
 }
 
+static gboolean attendees_upgrade(Store *store, GError **error);
+
 Store *store_open(const char *dir, GError **error)
 {
 	Store *store = g_new0(Store, 1);
@@ -297,7 +303,7 @@ Store *store_open(const char *dir, GError **error)
 		set_mdb_error(error, store, rc, "create the databases");
 		goto out;
 	}
-	ok = TRUE;
+	ok = attendees_upgrade(store, error);
 out:
 	if (!ok) {
 		store_close(store);
@@ -516,104 +522,138 @@ static gboolean add_strings(const Where *w, GString *record, const char *name,
 	return FALSE;
 }
 
+/* An attendee's record holds each built-in field under its id (the field
+ * table's), and the answers to configured fields as "id=value" entries, a
+ * multi-choice answer one entry per value. */
 static GString *attendee_encode(const Where *w, const Attendee *a, GError **error)
 {
+	const GPtrArray *fields = field_builtins();
 	g_autoptr(GString) r = record_new();
+	g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GList) ids = g_list_sort(g_hash_table_get_keys(a->answers), (GCompareFunc)strcmp);
 
-	if (!add_string(w, r, "email", a->email, error) ||
-	    !add_string(w, r, "name", a->name, error) ||
-	    !add_string(w, r, "organisation", a->organisation, error) ||
-	    !add_string(w, r, "country", a->country, error) ||
-	    !add_string(w, r, "role", a->role, error) ||
-	    !add_string(w, r, "delegation", a->delegation, error) ||
-	    !add_string(w, r, "language", a->language, error) ||
-	    !add_strings(w, r, "days", a->days, error) ||
-	    !add_strings(w, r, "activities", a->activities, error) ||
-	    !add_strings(w, r, "waitlist", a->waitlist, error) ||
-	    !add_string(w, r, "diet", a->diet, error) ||
-	    !add_string(w, r, "accessibility", a->accessibility, error) ||
-	    !add_string(w, r, "arrival", a->arrival, error) ||
-	    !add_string(w, r, "departure", a->departure, error))
+	for (guint i = 0; i < fields->len; i++) {
+		const Field *f = g_ptr_array_index(fields, i);
+		const char *at = (const char *)a + f->member;
+
+		switch (f->type) {
+		case FIELD_TIME:
+			record_add_int64(r, f->id, *(const gint64 *)at);
+			break;
+		case FIELD_STATUS:
+			record_add_string(r, f->id, attendee_status_to_string(a->status));
+			break;
+		case FIELD_DAYS:
+		case FIELD_ACTIVITIES:
+		case FIELD_WAITLIST:
+			if (!add_strings(w, r, f->id, *(GPtrArray *const *)at, error))
+				return NULL;
+			break;
+		default:
+			if (!add_string(w, r, f->id, *(char *const *)at, error))
+				return NULL;
+		}
+	}
+	for (GList *id = ids; id != NULL; id = id->next) {
+		const char *const *values = g_hash_table_lookup(a->answers, id->data);
+
+		for (guint k = 0; values[k] != NULL; k++)
+			g_ptr_array_add(answers, g_strconcat(id->data, "=", values[k], NULL));
+	}
+	if (answers->len > 0 && !add_strings(w, r, "answers", answers, error))
 		return NULL;
-	record_add_string(r, "status", attendee_status_to_string(a->status));
-	record_add_int64(r, "registered_at", a->registered_at);
-	record_add_int64(r, "updated_at", a->updated_at);
 	return g_steal_pointer(&r);
 }
 
-/* The fields of an attendee record. */
-enum {
-	AF_EMAIL,
-	AF_NAME,
-	AF_ORGANISATION,
-	AF_COUNTRY,
-	AF_ROLE,
-	AF_DELEGATION,
-	AF_LANGUAGE,
-	AF_STATUS,
-	AF_DAYS,
-	AF_ACTIVITIES,
-	AF_WAITLIST,
-	AF_DIET,
-	AF_ACCESSIBILITY,
-	AF_ARRIVAL,
-	AF_DEPARTURE,
-	AF_REGISTERED_AT,
-	AF_UPDATED_AT,
-	AF_N
-};
+/* The fields of an attendee record: the built-in fields, then "answers".
+ * Made once, from the field table. */
+static const RecordSpec *attendee_spec(guint *n)
+{
+	static RecordSpec *spec;
+	static guint count;
 
-static const RecordSpec attendee_fields[AF_N] = {
-    [AF_EMAIL] = {"email", RECORD_STRING, TRUE},
-    [AF_NAME] = {"name", RECORD_STRING, FALSE},
-    [AF_ORGANISATION] = {"organisation", RECORD_STRING, FALSE},
-    [AF_COUNTRY] = {"country", RECORD_STRING, FALSE},
-    [AF_ROLE] = {"role", RECORD_STRING, FALSE},
-    [AF_DELEGATION] = {"delegation", RECORD_STRING, FALSE},
-    [AF_LANGUAGE] = {"language", RECORD_STRING, FALSE},
-    [AF_STATUS] = {"status", RECORD_STRING, TRUE},
-    [AF_DAYS] = {"days", RECORD_STRINGS, FALSE},
-    [AF_ACTIVITIES] = {"activities", RECORD_STRINGS, FALSE},
-    [AF_WAITLIST] = {"waitlist", RECORD_STRINGS, FALSE},
-    [AF_DIET] = {"diet", RECORD_STRING, FALSE},
-    [AF_ACCESSIBILITY] = {"accessibility", RECORD_STRING, FALSE},
-    [AF_ARRIVAL] = {"arrival", RECORD_STRING, FALSE},
-    [AF_DEPARTURE] = {"departure", RECORD_STRING, FALSE},
-    [AF_REGISTERED_AT] = {"registered_at", RECORD_INT64, TRUE},
-    [AF_UPDATED_AT] = {"updated_at", RECORD_INT64, TRUE},
-};
+	if (g_once_init_enter(&spec)) {
+		const GPtrArray *fields = field_builtins();
+		RecordSpec *s = g_new0(RecordSpec, fields->len + 1);
+
+		for (guint i = 0; i < fields->len; i++) {
+			const Field *f = g_ptr_array_index(fields, i);
+
+			s[i].name = f->id;
+			s[i].type = f->type == FIELD_TIME    ? RECORD_INT64
+				    : field_is_list(f) ? RECORD_STRINGS
+						       : RECORD_STRING;
+			s[i].required = f->type == FIELD_TIME || f->type == FIELD_STATUS ||
+					strcmp(f->id, "email") == 0;
+		}
+		s[fields->len] = (RecordSpec){"answers", RECORD_STRINGS, FALSE};
+		count = fields->len + 1;
+		g_once_init_leave(&spec, s);
+	}
+	*n = count;
+	return spec;
+}
 
 static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **error)
 {
+	const GPtrArray *fields = field_builtins();
 	g_autoptr(Attendee) a = NULL;
-	RecordField f[AF_N];
+	guint n;
+	const RecordSpec *spec = attendee_spec(&n);
+	g_autofree RecordField *f = g_new0(RecordField, n);
 
-	if (!fields_read(w, val, attendee_fields, AF_N, f, error))
+	if (!fields_read(w, val, spec, n, f, error))
 		goto out;
 	a = attendee_new();
-	if (!attendee_status_from_string(record_field_string(&f[AF_STATUS]), &a->status)) {
-		corrupt_error(error, w, "unknown status");
-		g_clear_pointer(&a, attendee_free);
-		goto out;
+	for (guint i = 0; i < fields->len; i++) {
+		const Field *field = g_ptr_array_index(fields, i);
+		char *at = (char *)a + field->member;
+
+		switch (field->type) {
+		case FIELD_TIME:
+			*(gint64 *)at = record_field_int64(&f[i]);
+			break;
+		case FIELD_STATUS:
+			if (!attendee_status_from_string(record_field_string(&f[i]), &a->status)) {
+				corrupt_error(error, w, "unknown status");
+				g_clear_pointer(&a, attendee_free);
+				goto out;
+			}
+			break;
+		case FIELD_DAYS:
+		case FIELD_ACTIVITIES:
+		case FIELD_WAITLIST:
+			record_field_strings(&f[i], *(GPtrArray **)at);
+			break;
+		default:
+			*(char **)at = record_field_dup_string(&f[i]);
+		}
 	}
-	a->email = record_field_dup_string(&f[AF_EMAIL]);
-	a->name = record_field_dup_string(&f[AF_NAME]);
-	a->organisation = record_field_dup_string(&f[AF_ORGANISATION]);
-	a->country = record_field_dup_string(&f[AF_COUNTRY]);
-	a->role = record_field_dup_string(&f[AF_ROLE]);
-	a->delegation = record_field_dup_string(&f[AF_DELEGATION]);
-	a->language = record_field_dup_string(&f[AF_LANGUAGE]);
-	record_field_strings(&f[AF_DAYS], a->days);
-	record_field_strings(&f[AF_ACTIVITIES], a->activities);
-	record_field_strings(&f[AF_WAITLIST], a->waitlist);
-	a->diet = record_field_dup_string(&f[AF_DIET]);
-	a->accessibility = record_field_dup_string(&f[AF_ACCESSIBILITY]);
-	a->arrival = record_field_dup_string(&f[AF_ARRIVAL]);
-	a->departure = record_field_dup_string(&f[AF_DEPARTURE]);
-	a->registered_at = record_field_int64(&f[AF_REGISTERED_AT]);
-	a->updated_at = record_field_int64(&f[AF_UPDATED_AT]);
+	{
+		g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
+
+		record_field_strings(&f[n - 1], answers);
+		for (guint i = 0; i < answers->len; i++) {
+			const char *entry = g_ptr_array_index(answers, i);
+			const char *eq = strchr(entry, '=');
+			g_autofree char *id = NULL;
+			GStrv old, values;
+			guint len;
+
+			if (eq == NULL)
+				continue;
+			id = g_strndup(entry, eq - entry);
+			old = g_hash_table_lookup(a->answers, id);
+			len = old != NULL ? g_strv_length(old) : 0;
+			values = g_new0(char *, len + 2);
+			for (guint k = 0; k < len; k++)
+				values[k] = g_strdup(old[k]);
+			values[len] = g_strdup(eq + 1);
+			g_hash_table_replace(a->answers, g_steal_pointer(&id), values);
+		}
+	}
 out:
-	record_fields_clear(f, AF_N);
+	record_fields_clear(f, n);
 	return g_steal_pointer(&a);
 }
 
@@ -1829,4 +1869,83 @@ gboolean store_due_foreach(StoreTxn *txn, StoreDueFunc fn, gpointer user_data, G
 	DueVisit v = {fn, user_data};
 
 	return table_foreach(txn, &txn->store->due, due_visit, &v, error);
+}
+
+/* --- upgrading records written by an earlier convene ----------------------- */
+
+static gboolean meta_version(StoreTxn *txn, guint64 *version, GError **error)
+{
+	static const RecordSpec spec[] = {{"value", RECORD_UINT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
+	MDB_val key = {strlen(META_ATTENDEE_VERSION), META_ATTENDEE_VERSION};
+	MDB_val val;
+	gboolean found, ok;
+	Where w = {txn->store, &txn->store->meta, &key};
+
+	*version = 0;
+	if (!txn_get(txn, &txn->store->meta, &key, &val, &found, error))
+		return FALSE;
+	if (!found)
+		return TRUE;
+	ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
+	if (ok)
+		*version = record_field_uint64(&f[0]);
+	record_fields_clear(f, G_N_ELEMENTS(spec));
+	return ok;
+}
+
+static gboolean older_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			    GError **error)
+{
+	Attendee *a;
+
+	(void)more;
+	if (record_version(val->mv_data, val->mv_size) >= ATTENDEE_VERSION)
+		return TRUE;
+	a = attendee_decode(w, val, error);
+	if (a == NULL)
+		return FALSE;
+	g_ptr_array_add(data, a);
+	return TRUE;
+}
+
+static gboolean upgrade_txn(StoreTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr(GPtrArray) older = g_ptr_array_new_with_free_func((GDestroyNotify)attendee_free);
+	g_autoptr(GString) record = record_new();
+	MDB_val key = {strlen(META_ATTENDEE_VERSION), META_ATTENDEE_VERSION};
+	guint64 version;
+
+	(void)data;
+	if (!meta_version(txn, &version, error))
+		return FALSE;
+	if (version >= ATTENDEE_VERSION)
+		return TRUE;
+	if (!table_foreach(txn, &txn->store->attendees, older_visit, older, error))
+		return FALSE;
+	for (guint i = 0; i < older->len; i++)
+		if (!store_attendee_put(txn, g_ptr_array_index(older, i), error))
+			return FALSE;
+	record_add_uint64(record, "value", ATTENDEE_VERSION);
+	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
+}
+
+/* Rewrites, once, every attendee record an earlier convene wrote in the
+ * current version, in one transaction: nothing is lost (every field of
+ * theirs is read) and an earlier convene then refuses the store rather
+ * than drop what it does not know. A store already upgraded costs one
+ * read. */
+static gboolean attendees_upgrade(Store *store, GError **error)
+{
+	StoreTxn *txn = store_read_begin(store, error);
+	guint64 version = 0;
+	gboolean ok;
+
+	if (txn == NULL)
+		return FALSE;
+	ok = meta_version(txn, &version, error);
+	store_read_end(txn);
+	if (!ok)
+		return FALSE;
+	return version >= ATTENDEE_VERSION || store_write(store, upgrade_txn, NULL, error);
 }

@@ -280,7 +280,7 @@ static GPtrArray *parse(const char *file, const char *start, const char *end, gu
  * both; @name stands for the file in error messages. An @html template is
  * all body: the mail's subject comes from its text twin. */
 static Template *parse_template(const char *text, gsize len, const char *name, gboolean html,
-				GError **error)
+				gboolean body_only, GError **error)
 {
 	static const char bom[] = "\xEF\xBB\xBF";
 	static const char prefix[] = "Subject:";
@@ -299,14 +299,14 @@ static Template *parse_template(const char *text, gsize len, const char *name, g
 	}
 	if (len >= sizeof bom - 1 && memcmp(text, bom, sizeof bom - 1) == 0)
 		text += sizeof bom - 1;
-	if (html) {
+	if (html || body_only) {
 		parsed_body = parse(name, text, end, 1, TRUE, error);
 		if (parsed_body == NULL)
 			return NULL;
 		t = g_new0(Template, 1);
 		t->subject = node_list_new();
 		t->body = g_steal_pointer(&parsed_body);
-		t->html = TRUE;
+		t->html = html;
 		return t;
 	}
 	if ((gsize)(end - text) < sizeof prefix - 1 ||
@@ -361,7 +361,7 @@ static Template *load(const char *dir, const char *lang, const char *kind, gbool
 		g_set_error(error, TMPL_ERROR, TMPL_ERROR_READ, "%s: %s", path, local->message);
 		return NULL;
 	}
-	return parse_template(text, len, path, html, error);
+	return parse_template(text, len, path, html, FALSE, error);
 }
 
 Template *tmpl_load(const char *dir, const char *lang, const char *kind, GError **error)
@@ -388,7 +388,15 @@ Template *tmpl_new_from_string(const char *text, const char *name, GError **erro
 	g_return_val_if_fail(text != NULL && name != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	return parse_template(text, strlen(text), name, FALSE, error);
+	return parse_template(text, strlen(text), name, FALSE, FALSE, error);
+}
+
+Template *tmpl_new_text_from_string(const char *text, const char *name, GError **error)
+{
+	g_return_val_if_fail(text != NULL && name != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	return parse_template(text, strlen(text), name, FALSE, TRUE, error);
 }
 
 Template *tmpl_new_html_from_string(const char *text, const char *name, GError **error)
@@ -396,7 +404,7 @@ Template *tmpl_new_html_from_string(const char *text, const char *name, GError *
 	g_return_val_if_fail(text != NULL && name != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	return parse_template(text, strlen(text), name, TRUE, error);
+	return parse_template(text, strlen(text), name, TRUE, FALSE, error);
 }
 
 void tmpl_free(Template *t)

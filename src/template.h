@@ -35,6 +35,10 @@ Template *tmpl_load_html(const char *dir, const char *lang, const char *kind, GE
 /* Returns TRUE if "<dir>/<lang>/<kind>.html" exists as a regular file. */
 gboolean tmpl_html_exists(const char *dir, const char *lang, const char *kind);
 
+/* Parses @text as a template that is all body, with no Subject: line and
+ * nothing escaped: a sentence of a language's data file. */
+Template *tmpl_new_text_from_string(const char *text, const char *name, GError **error);
+
 /* Parses @text as an HTML template, as tmpl_load_html() does a file. */
 Template *tmpl_new_html_from_string(const char *text, const char *name, GError **error);
 

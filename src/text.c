@@ -56,85 +56,77 @@ char *text_clean_address(const char *s)
 	return g_ascii_strdown(clean, -1);
 }
 
-static const char *const weekdays_en[] = {"monday", "tuesday", "wednesday", "thursday",
-					  "friday", "saturday", "sunday"};
-static const char *const weekdays_fr[] = {"lundi", "mardi", "mercredi", "jeudi",
-					  "vendredi", "samedi", "dimanche"};
-static const char *const months_en[] = {"january", "february", "march", "april",
-					"may", "june", "july", "august",
-					"september", "october", "november", "december"};
-static const char *const months_fr[] = {"janvier", "février", "mars", "avril",
-					"mai", "juin", "juillet", "août",
-					"septembre", "octobre", "novembre", "décembre"};
-
-const char *text_weekday_name(int weekday, const char *lang)
-{
-	g_return_val_if_fail(weekday >= 1 && weekday <= 7, "");
-	return g_strcmp0(lang, "fr") == 0 ? weekdays_fr[weekday - 1] : weekdays_en[weekday - 1];
-}
-
-const char *text_month_name(int month, const char *lang)
-{
-	g_return_val_if_fail(month >= 1 && month <= 12, "");
-	return g_strcmp0(lang, "fr") == 0 ? months_fr[month - 1] : months_en[month - 1];
-}
-
-char *text_day_label(const char *ymd, const char *lang)
-{
-	unsigned y, m, d;
-	GDate date;
-	char *label;
-
-	if (ymd == NULL || sscanf(ymd, "%4u-%2u-%2u", &y, &m, &d) != 3 ||
-	    !g_date_valid_dmy(d, m, y))
-		return g_strdup(ymd != NULL ? ymd : "");
-	g_date_clear(&date, 1);
-	g_date_set_dmy(&date, d, m, y);
-	if (g_strcmp0(lang, "fr") == 0)
-		return g_strdup_printf("%s %u %s %u",
-				       text_weekday_name(g_date_get_weekday(&date), lang), d,
-				       text_month_name(m, lang), y);
-	label = g_strdup_printf("%s %u %s %u", text_weekday_name(g_date_get_weekday(&date), lang),
-				d, text_month_name(m, lang), y);
-	/* English capitalises weekdays and months. */
-	label[0] = g_ascii_toupper(label[0]);
-	{
-		char *month = strchr(strchr(label, ' ') + 1, ' ') + 1;
-
-		*month = g_ascii_toupper(*month);
-	}
-	return label;
-}
-
 char *text_fold(const char *s)
 {
-	g_autofree char *valid = NULL, *transliterated = NULL;
-	const char *ascii;
+	g_autofree char *valid = NULL, *folded = NULL, *decomposed = NULL;
 	GString *out;
 	gboolean space = FALSE;
 
 	if (s == NULL)
 		s = "";
-	/* Most of what is folded is ASCII already: nothing to transliterate. */
+	/* Most of what is folded is ASCII already: a byte at a time. */
 	if (g_str_is_ascii(s)) {
-		ascii = s;
-	} else {
-		valid = g_utf8_make_valid(s, -1);
-		ascii = transliterated = g_str_to_ascii(valid, "C");
+		out = g_string_sized_new(strlen(s));
+		for (const char *p = s; *p != '\0'; p++) {
+			if (!g_ascii_isalnum(*p)) {
+				space = TRUE;
+				continue;
+			}
+			if (space && out->len > 0)
+				g_string_append_c(out, ' ');
+			space = FALSE;
+			g_string_append_c(out, g_ascii_tolower(*p));
+		}
+		return g_string_free(out, FALSE);
 	}
-	out = g_string_sized_new(strlen(ascii));
+	/* Case-folded, then decomposed so that accents stand apart as marks and
+	 * are dropped: "Ελλάδα" and "ελλαδα", "Régime" and "regime" meet, in any
+	 * script, with no detour through ASCII. */
+	valid = g_utf8_make_valid(s, -1);
+	folded = g_utf8_casefold(valid, -1);
+	decomposed = g_utf8_normalize(folded, -1, G_NORMALIZE_ALL);
+	out = g_string_sized_new(strlen(decomposed));
+	for (const char *p = decomposed; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
 
-	for (const char *p = ascii; *p != '\0'; p++) {
-		if (!g_ascii_isalnum(*p)) {
+		if (g_unichar_ismark(c))
+			continue;
+		if (!g_unichar_isalnum(c)) {
 			space = TRUE;
 			continue;
 		}
 		if (space && out->len > 0)
 			g_string_append_c(out, ' ');
 		space = FALSE;
-		g_string_append_c(out, g_ascii_tolower(*p));
+		g_string_append_unichar(out, c);
 	}
 	return g_string_free(out, FALSE);
+}
+
+guint text_distance(const char *a, const char *b)
+{
+	glong la, lb;
+	g_autofree gunichar *ua = g_utf8_to_ucs4_fast(a, -1, &la);
+	g_autofree gunichar *ub = g_utf8_to_ucs4_fast(b, -1, &lb);
+	guint row[121];
+
+	la = MIN(la, 120);
+	lb = MIN(lb, 120);
+	for (glong j = 0; j <= lb; j++)
+		row[j] = (guint)j;
+	for (glong i = 1; i <= la; i++) {
+		guint diag = row[0];
+
+		row[0] = (guint)i;
+		for (glong j = 1; j <= lb; j++) {
+			guint up = row[j];
+			guint cost = ua[i - 1] == ub[j - 1] ? 0 : 1;
+
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+			diag = up;
+		}
+	}
+	return row[lb];
 }
 
 GRegex *text_regex(GRegex **slot, const char *pattern, GRegexCompileFlags flags)

@@ -15,20 +15,16 @@ char *text_clean_line(const char *s);
  * text_clean_line() does. */
 char *text_clean_address(const char *s);
 
-/* Returns a new string naming day @ymd ("2025-09-15") for people reading
- * @lang: "Monday 15 September 2025" or "lundi 15 septembre 2025". An
- * invalid date is returned as it is. */
-char *text_day_label(const char *ymd, const char *lang);
-
-/* Returns a new lower-case ASCII form of @s for matching what people type:
- * diacritics dropped ("Activités" → "activites"), runs of anything but
- * letters and digits made one space, ends trimmed. */
+/* Returns a new form of @s for matching what people type, in any script:
+ * case-folded, accents and other marks dropped ("Activités" → "activites",
+ * "Ελλάδα" → "ελλαδα"), runs of anything but letters and digits made one
+ * space, ends trimmed. */
 char *text_fold(const char *s);
 
-/* The English and French names of weekdays (1 = Monday … 7 = Sunday) and
- * months (1 … 12), lower-case. */
-const char *text_weekday_name(int weekday, const char *lang);
-const char *text_month_name(int month, const char *lang);
+/* Returns the edit distance (insertions, deletions, substitutions of
+ * characters, not bytes) between UTF-8 strings @a and @b, each counted to
+ * its first 120 characters. */
+guint text_distance(const char *a, const char *b);
 
 /* Returns the regular expression @pattern compiled once for the whole
  * process and kept in *@slot (a static the caller owns; never freed). A

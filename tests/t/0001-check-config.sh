@@ -34,8 +34,9 @@ ctl -c "$T/missing.conf" check-config
 check 'a missing file exits 78 with one line' \
 	sh -c "test $status = 78 && test \$(wc -l <'$T/err') = 1 && grep -q missing.conf '$T/err'"
 
-mkdir -p "$T/tpl/en" "$T/tpl/fr"
-cp -r "$top_srcdir/templates/en" "$top_srcdir/templates/fr" "$T/tpl/"
+mkdir -p "$T/tpl"
+cp -r "$top_srcdir/templates/en" "$top_srcdir/templates/fr" "$top_srcdir/templates/ro" \
+	"$top_srcdir/templates/mail.conf" "$T/tpl/"
 chmod -R u+w "$T/tpl"
 rm "$T/tpl/fr/registered.txt"
 printf 'Subject: x\n{{#open}}never closed\n' >"$T/tpl/en/status.txt"

@@ -137,6 +137,6 @@ write_mail dora@example.fi UPDATE 'Diet: vegan'
 run
 ctl export --format json
 last_to late@example.it >"$T/late.txt"
-check 'after the deadline a newcomer is refused politely' sh -c "jq -e 'all(.[]; .email != \"late@example.it\")' '$T/out' >/dev/null && grep -q 'registration deadline' '$T/late.txt'"
+check 'after the deadline a newcomer is refused politely' sh -c "jq -e 'all(.[]; .email != \"late@example.it\")' '$T/out' >/dev/null && grep -q 'closed on Wednesday 10 September 2025, 23:59; please write to the organisers at events@bretagne-next.example.org' '$T/late.txt'"
 check 'while an update still works' jq -e '.[] | select(.email == "dora@example.fi") | .diet == "vegan"' "$T/out"
 finish

@@ -7,6 +7,8 @@
 
 #include "csv.h"
 
+#include "campus.h"
+
 #include <string.h>
 
 static char *record(const char *const *cells, guint n)
@@ -46,14 +48,30 @@ static void test_formulas_are_defused(void)
 	    "\"'=HYPERLINK(\"\"http://evil\"\")\",\"'+33 1 23\",\"'-\",\"'@SUM(A1)\",a=b\r\n");
 }
 
+/* One column per field of the table, in its order: the built-in fields,
+ * then the organisers' own questions, then the times. */
 static void test_attendee_table(void)
 {
-	g_autoptr(GString) out = csv_attendees_begin();
+	g_autoptr(Config) cfg = campus_load("field \"tshirt\" { type = \"choice\" "
+					    "choices = {\"S\", \"M\"} }\n"
+					    "field \"dinner\" { type = \"yes-no\" }\n");
+	g_autoptr(GString) out = csv_attendees_begin(cfg);
+	g_autoptr(Attendee) a = attendee_new();
+	const char *tshirt[] = {"M", NULL};
 
 	g_assert_true(g_str_has_prefix(out->str, "\xEF\xBB\xBF"
 						 "email,name,organisation,country,"));
-	g_assert_true(g_str_has_suffix(out->str, ",registered_at,updated_at\r\n"));
+	g_assert_true(g_str_has_suffix(out->str,
+				       ",departure,tshirt,dinner,registered_at,updated_at\r\n"));
 	g_assert_null(strchr(out->str + 3, '"'));
+	g_string_truncate(out, 0);
+	a->email = g_strdup("ana@example.ro");
+	g_ptr_array_add(a->activities, g_strdup("kickoff-meeting"));
+	g_ptr_array_add(a->activities, g_strdup("visit-le-poool"));
+	g_hash_table_insert(a->answers, g_strdup("tshirt"), g_strdupv((char **)tshirt));
+	csv_attendees_add(out, cfg, a);
+	g_assert_true(g_str_has_prefix(out->str, "ana@example.ro,,,,,,,pending,,"
+						 "kickoff-meeting; visit-le-poool,,,,,,M,,"));
 }
 
 int main(int argc, char **argv)

@@ -7,113 +7,62 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "campus.h"
 #include "request.h"
 #include "text.h"
 
 static Config *campus;
+static Config *questions; /* the CAMPUS event with questions of its own */
 
-static void add_day(Config *cfg, const char *date, const char *title)
+/* Fields an organiser adds, as the configuration would hold them. */
+static const char fields_conf[] =
+	"field \"tshirt\" {\n"
+	"  type = \"choice\"\n"
+	"  choices = {\"S\", \"M\", \"L\", \"XL\"}\n"
+	"  label = {\"en=T-shirt size\", \"fr=Taille de t-shirt\", \"ro=Mărime tricou\"}\n"
+	"  keys = {\"T-shirt\", \"Taille\", \"Tricou\"}\n"
+	"}\n"
+	"field \"dinner\" {\n"
+	"  type = \"yes-no\"\n"
+	"  required = true\n"
+	"  label = {\"en=Dinner\", \"fr=Dîner\", \"ro=Cină\"}\n"
+	"}\n"
+	"field \"hotel-night\" {\n"
+	"  type = \"date\"\n"
+	"  label = {\"en=Hotel night\", \"fr=Nuit d'hôtel\", \"ro=Noapte la hotel\"}\n"
+	"}\n"
+	"field \"topics\" {\n"
+	"  type = \"multi-choice\"\n"
+	"  choices = {\"Cloud\", \"OT/ICS\", \"Identity\"}\n"
+	"  activities = {\"next-steps-workshop\"}\n"
+	"  label = {\"en=Topics\", \"fr=Sujets\", \"ro=Teme\"}\n"
+	"}\n"
+	"field \"guests\" {\n"
+	"  type = \"number\"\n"
+	"  label = \"Guests\"\n"
+	"}\n";
+
+/* What @f gives field @id, joined with commas; NULL when not given. */
+static char *joined_field(const RequestFields *f, const char *id)
 {
-	ConfigDay *d = g_new0(ConfigDay, 1);
-	unsigned y, m, dd;
+	const GPtrArray *list = request_fields_get(f, id);
+	GString *s;
 
-	d->date = g_strdup(date);
-	d->title = g_strdup(title);
-	g_assert_cmpint(sscanf(date, "%u-%u-%u", &y, &m, &dd), ==, 3);
-	g_date_clear(&d->gdate, 1);
-	g_date_set_dmy(&d->gdate, dd, m, y);
-	g_ptr_array_add(cfg->days, d);
-}
-
-static void add_activity(Config *cfg, const char *id, const char *title, const char *day,
-			 const char *start, const char *end, const char *aliases,
-			 const char *countries)
-{
-	ConfigActivity *a = g_new0(ConfigActivity, 1);
-
-	a->id = g_strdup(id);
-	a->title = g_strdup(title);
-	a->day = g_strdup(day);
-	a->start = g_strdup(start);
-	a->end = g_strdup(end);
-	a->location = g_strdup("Rennes");
-	a->aliases = g_strsplit(aliases, "|", -1);
-	a->countries = countries != NULL ? g_strsplit(countries, "|", -1) : g_new0(char *, 1);
-	config_activity_fold_names(a);
-	g_ptr_array_add(cfg->activities, a);
-}
-
-static Config *make_campus(void)
-{
-	Config *cfg = g_new0(Config, 1);
-	const char *languages[] = {"en", "fr", NULL};
-
-	cfg->event_name = g_strdup("CAMPUS kick-off meeting");
-	cfg->languages = g_strdupv((char **)languages);
-	cfg->days = g_ptr_array_new();
-	cfg->activities = g_ptr_array_new();
-	add_day(cfg, "2025-09-15", "Partners' meeting");
-	add_day(cfg, "2025-09-16", "Visits");
-	add_day(cfg, "2025-09-17", "Ecosystem and next steps");
-	add_activity(cfg, "kickoff-meeting", "Partners' kick-off meeting", "2025-09-15", "09:00",
-		     "17:30", "kick-off|partners meeting|réunion des partenaires", NULL);
-	add_activity(cfg, "visit-le-poool", "Visit of Le Poool / La French Tech", "2025-09-16",
-		     "09:30", "12:00", "Le Poool|French Tech", NULL);
-	add_activity(cfg, "visit-orange-cyberdefense", "Visit of Orange Cyberdefense",
-		     "2025-09-16", "14:00", "17:00", "Orange|Orange Cyberdefense", NULL);
-	add_activity(cfg, "local-ecosystem-talks", "Local ecosystem talks", "2025-09-17", "09:00",
-		     "12:30", "Inria|IRISA|Cyberschool", NULL);
-	add_activity(cfg, "next-steps-workshop", "Next steps workshop", "2025-09-17", "14:00",
-		     "17:00", "workshop|atelier", NULL);
-	add_activity(cfg, "study-visit-sekoia", "Study visit to Sekoia", "2025-09-17", "14:00",
-		     "17:30", "Sekoia", "RO");
-	return cfg;
-}
-
-static void free_campus(Config *cfg)
-{
-	for (guint i = 0; i < cfg->days->len; i++) {
-		ConfigDay *d = g_ptr_array_index(cfg->days, i);
-
-		g_free(d->date);
-		g_free(d->title);
-		g_free(d);
-	}
-	for (guint i = 0; i < cfg->activities->len; i++) {
-		ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
-
-		g_free(a->id);
-		g_free(a->title);
-		g_free(a->day);
-		g_free(a->start);
-		g_free(a->end);
-		g_free(a->location);
-		g_strfreev(a->aliases);
-		g_strfreev(a->countries);
-		g_strfreev(a->folded);
-		g_free(a);
-	}
-	g_ptr_array_unref(cfg->days);
-	g_ptr_array_unref(cfg->activities);
-	g_strfreev(cfg->languages);
-	g_free(cfg->event_name);
-	g_free(cfg);
-}
-
-static char *joined(const GPtrArray *list)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; list != NULL && i < list->len; i++)
+	if (list == NULL)
+		return NULL;
+	s = g_string_new(NULL);
+	for (guint i = 0; i < list->len; i++)
 		g_string_append_printf(s, "%s%s", i ? "," : "", (char *)g_ptr_array_index(list, i));
 	return g_string_free(s, FALSE);
 }
+
+#define FIELD(req, id) request_fields_text(&(req)->fields, (id))
 
 static void assert_days(const char *value, const char *expected)
 {
 	g_autofree char *body = g_strdup_printf("Days: %s\n", value);
 	g_autoptr(Request) req = request_parse(campus, NULL, NULL, body);
-	g_autofree char *got = joined(req->fields.days);
+	g_autofree char *got = joined_field(&req->fields, "days");
 
 	g_assert_cmpuint(req->problems->len, ==, 0);
 	g_assert_cmpstr(got, ==, expected);
@@ -126,18 +75,20 @@ static void test_plain_form(void)
 		"Hello,\n\nName: Ștefan Ionescu\nOrganisation: Digital Innovation Zone\n"
 		"Country: Romania\nDays: all\nActivities: kickoff-meeting, visit-le-poool\n"
 		"Diet: vegetarian\n\nBest regards,\nȘtefan\n");
-	g_autofree char *acts = joined(req->fields.activities);
+	g_autofree char *acts = joined_field(&req->fields, "activities");
 
-	g_assert_cmpint(req->command, ==, REQUEST_REGISTER);
-	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Ștefan Ionescu");
-	g_assert_cmpstr(req->fields.values[REQUEST_ORGANISATION], ==, "Digital Innovation Zone");
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
-	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "vegetarian");
+	g_assert_cmpint(req->command, ==, COMMAND_REGISTER);
+	g_assert_cmpstr(FIELD(req, "name"), ==, "Ștefan Ionescu");
+	g_assert_cmpstr(FIELD(req, "organisation"), ==, "Digital Innovation Zone");
+	g_assert_cmpstr(FIELD(req, "country"), ==, "RO");
+	g_assert_cmpstr(FIELD(req, "diet"), ==, "vegetarian");
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,visit-le-poool");
-	g_assert_cmpuint(req->fields.days->len, ==, 3);
+	g_assert_cmpuint(request_fields_get(&req->fields, "days")->len, ==, 3);
 	g_assert_cmpuint(req->problems->len, ==, 0);
-	g_assert_false(req->french);
-	g_assert_cmpstr(request_language(req, campus), ==, "en");
+	g_assert_cmpstr(req->language, ==, "en");
+	g_assert_cmpstr(request_language(req, campus, NULL, NULL), ==, "en");
+	/* What is not a form line is kept for a person to read. */
+	g_assert_cmpuint(req->prose->len, ==, 3);
 }
 
 static void test_french_form(void)
@@ -146,16 +97,75 @@ static void test_french_form(void)
 		campus, "Inscription", NULL,
 		"Nom : Kovács Zoltán\nOrganisme : Agence régionale\nPays : Hongrie\n"
 		"Jours : lundi, mardi\nActivités : réunion des partenaires, Orange\n");
-	g_autofree char *acts = joined(req->fields.activities);
-	g_autofree char *days = joined(req->fields.days);
+	g_autofree char *acts = joined_field(&req->fields, "activities");
+	g_autofree char *days = joined_field(&req->fields, "days");
 
-	g_assert_cmpint(req->command, ==, REQUEST_REGISTER);
-	g_assert_true(req->french);
-	g_assert_cmpstr(request_language(req, campus), ==, "fr");
-	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Kovács Zoltán");
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
+	g_assert_cmpint(req->command, ==, COMMAND_REGISTER);
+	g_assert_cmpstr(request_language(req, campus, "en", NULL), ==, "fr");
+	g_assert_cmpstr(FIELD(req, "name"), ==, "Kovács Zoltán");
+	g_assert_cmpstr(FIELD(req, "country"), ==, "HU");
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,visit-orange-cyberdefense");
 	g_assert_cmpstr(days, ==, "2025-09-15,2025-09-16");
+}
+
+static void test_romanian_form(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, "Înscriere", NULL,
+		"Nume: Ana Popescu\nOrganizație: INATECH SRL\nȚara: România\n"
+		"Zile: luni, marți\nActivități: kickoff-meeting, Sekoia\nDietă: fără gluten\n");
+	g_autofree char *days = joined_field(&req->fields, "days");
+
+	g_assert_cmpint(req->command, ==, COMMAND_REGISTER);
+	g_assert_cmpstr(req->language, ==, "ro");
+	g_assert_cmpstr(FIELD(req, "organisation"), ==, "INATECH SRL");
+	g_assert_cmpstr(FIELD(req, "country"), ==, "RO");
+	g_assert_cmpstr(FIELD(req, "diet"), ==, "fără gluten");
+	g_assert_cmpstr(days, ==, "2025-09-15,2025-09-16");
+	g_assert_cmpuint(req->problems->len, ==, 0);
+}
+
+/* A misspelt key is read, with a note, and never decides the language;
+ * "Activites" among English keys (French without its accent) does not
+ * turn the answer French either. */
+static void test_misspelt_key(void)
+{
+	g_autoptr(Request) req = request_parse(
+		campus, NULL, NULL,
+		"Name: Matti Virtanen\nOrganisation: VTT\nCountry: Finland\n"
+		"Activitis: kickoff-meeting\n");
+	g_autoptr(Request) accent = request_parse(
+		campus, NULL, NULL,
+		"Name: Matti Virtanen\nOrganisation: VTT\nCountry: Finland\n"
+		"Activites: kickoff-meeting\n");
+	const RequestProblem *note;
+
+	g_assert_cmpuint(req->problems->len, ==, 0);
+	g_assert_cmpuint(req->notes->len, ==, 1);
+	note = g_ptr_array_index(req->notes, 0);
+	g_assert_cmpstr(note->code, ==, "guessed-key");
+	g_assert_cmpuint(note->line, ==, 4);
+	g_assert_nonnull(request_fields_get(&req->fields, "activities"));
+	g_assert_cmpstr(req->language, ==, "en");
+	g_assert_cmpstr(request_language(req, campus, "fr", NULL), ==, "en");
+	g_assert_nonnull(request_fields_get(&accent->fields, "activities"));
+	g_assert_cmpstr(request_language(accent, campus, "fr", NULL), ==, "en");
+}
+
+/* Which language answers: the Language line, then most of the words, then
+ * the stored language, then Content-Language, then the first. */
+static void test_language_choice(void)
+{
+	g_autoptr(Request) form = request_parse(campus, NULL, NULL, "Langue : roumain\nNom : X\n");
+	g_autoptr(Request) neutral = request_parse(campus, NULL, NULL, "Organisation: X\n");
+	g_autoptr(Request) empty = request_parse(campus, NULL, NULL, "Thank you!\n");
+
+	g_assert_cmpstr(request_language(form, campus, "en", NULL), ==, "ro");
+	/* "Organisation" is English and French alike: nothing leads. */
+	g_assert_null(neutral->language);
+	g_assert_cmpstr(request_language(neutral, campus, "fr", "en"), ==, "fr");
+	g_assert_cmpstr(request_language(empty, campus, NULL, "ro-RO"), ==, "ro");
+	g_assert_cmpstr(request_language(empty, campus, "de", "de-DE"), ==, "en");
 }
 
 static void test_day_forms(void)
@@ -173,13 +183,16 @@ static void test_day_forms(void)
 	assert_days("du 16 au 17", "2025-09-16,2025-09-17");
 	assert_days("Monday and Wednesday", "2025-09-15,2025-09-17");
 	assert_days("mercredi 17 septembre", "2025-09-17");
+	assert_days("luni și miercuri", "2025-09-15,2025-09-17");
+	assert_days("de luni până miercuri", "2025-09-15,2025-09-16,2025-09-17");
+	assert_days("on the 16th", "2025-09-16");
 }
 
 static void test_unknown_day(void)
 {
 	g_autoptr(Request) req = request_parse(campus, NULL, NULL, "Name: A\n\nDays: Monday, Thursday\n");
 	const RequestProblem *p;
-	g_autofree char *text = NULL;
+	g_autofree char *text = NULL, *fr = NULL, *ro = NULL;
 
 	g_assert_cmpuint(req->problems->len, ==, 1);
 	p = g_ptr_array_index(req->problems, 0);
@@ -190,13 +203,21 @@ static void test_unknown_day(void)
 	g_assert_cmpstr(text, ==,
 			"Thursday: no such day; the event runs from Monday 15 September 2025 to "
 			"Wednesday 17 September 2025");
+	fr = request_problem_describe(p, campus, "fr");
+	g_assert_cmpstr(fr, ==,
+			"Thursday : ce jour ne fait pas partie de l'événement, qui a lieu du lundi 15 "
+			"septembre 2025 au mercredi 17 septembre 2025");
+	ro = request_problem_describe(p, campus, "ro");
+	g_assert_cmpstr(ro, ==,
+			"Thursday: această zi nu face parte din eveniment, care are loc între luni, 15 "
+			"septembrie 2025 și miercuri, 17 septembrie 2025");
 }
 
 static void test_activity_typo(void)
 {
 	g_autoptr(Request) req =
 		request_parse(campus, NULL, NULL, "Activities: Orange Cyber Defence, visit-le-pool\n");
-	g_autofree char *acts = joined(req->fields.activities);
+	g_autofree char *acts = joined_field(&req->fields, "activities");
 
 	g_assert_cmpuint(req->problems->len, ==, 0);
 	g_assert_cmpstr(acts, ==, "visit-le-poool,visit-orange-cyberdefense");
@@ -215,21 +236,41 @@ static void test_activity_unknown(void)
 	g_assert_cmpuint(g_strv_length(p->choices), ==, 3);
 }
 
+/* "visit" fits several activities as well: a problem naming them all, and
+ * no guess. */
+static void test_activity_ambiguous(void)
+{
+	g_autoptr(Request) req = request_parse(campus, NULL, NULL, "Activities: visit\n");
+	const RequestProblem *p;
+
+	g_assert_cmpuint(req->problems->len, ==, 1);
+	p = g_ptr_array_index(req->problems, 0);
+	g_assert_cmpstr(p->code, ==, "ambiguous-activity");
+	g_assert_cmpuint(g_strv_length(p->choices), >=, 2);
+	g_assert_true(g_strv_contains((const char *const *)p->choices, "visit-le-poool"));
+	g_assert_true(g_strv_contains((const char *const *)p->choices, "visit-orange-cyberdefense"));
+}
+
 static void test_commands(void)
 {
 	static const struct {
 		const char *subject, *body;
-		RequestCommand command;
+		Command command;
 	} cases[] = {
-		{"Re: CANCEL", "", REQUEST_CANCEL},
-		{"TR: annuler mon inscription", "", REQUEST_CANCEL},
-		{"Fwd: Re: status", "", REQUEST_STATUS},
-		{"Question", "help\n", REQUEST_HELP},
-		{"", "\n\nPROGRAMME please\n", REQUEST_PROGRAMME},
-		{"aide", "", REQUEST_HELP},
-		{"Re: CAMPUS kick-off: invitation", "Name: X\n", REQUEST_FORM},
-		{"update", "Diet: none\n", REQUEST_UPDATE},
-		{"", "Modifier\nRégime : sans gluten\n", REQUEST_UPDATE},
+		{"Re: CANCEL", "", COMMAND_CANCEL},
+		{"TR: annuler mon inscription", "", COMMAND_CANCEL},
+		{"Fwd: Re: status", "", COMMAND_STATUS},
+		{"Question", "help\n", COMMAND_HELP},
+		{"", "\n\nPROGRAMME please\n", COMMAND_PROGRAMME},
+		{"aide", "", COMMAND_HELP},
+		{"Re: CAMPUS kick-off: invitation", "Name: X\n", COMMAND_FORM},
+		{"update", "Diet: none\n", COMMAND_UPDATE},
+		{"", "Modifier\nRégime : sans gluten\n", COMMAND_UPDATE},
+		{"Anulare", "", COMMAND_CANCEL},
+		{"Răs: stare", "", COMMAND_STATUS},
+		/* A form under "Re: Programme" is a form. */
+		{"Re: Programme: CAMPUS kick-off meeting", "Diet: vegan\n", COMMAND_FORM},
+		{"OUBLIER", "", COMMAND_FORGET},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -250,11 +291,12 @@ static void test_quoted_and_signature(void)
 		"Name: Ana Popescu\n\nOn Mon, 1 Sep 2025, Organiser wrote:\n> Name: ______\n"
 		"> Country:\nCountry: FI\n");
 
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
-	g_assert_cmpuint(req->fields.activities->len, ==, 5); /* all but the Romanian-only visit */
-	g_assert_cmpstr(quoted->fields.values[REQUEST_NAME], ==, "Ana Popescu");
+	g_assert_cmpstr(FIELD(req, "country"), ==, "RO");
+	/* all but the Romanian-only visit */
+	g_assert_cmpuint(request_fields_get(&req->fields, "activities")->len, ==, 5);
+	g_assert_cmpstr(FIELD(quoted, "name"), ==, "Ana Popescu");
 	/* An unquoted line under the quote is an inline answer. */
-	g_assert_cmpstr(quoted->fields.values[REQUEST_COUNTRY], ==, "FI");
+	g_assert_cmpstr(FIELD(quoted, "country"), ==, "FI");
 }
 
 static void test_hygiene(void)
@@ -262,8 +304,8 @@ static void test_hygiene(void)
 	g_autoptr(Request) req = request_parse(campus, NULL, NULL,
 					       "Name: Evil\x01\x1b[31m Person\r\nDiet: \t none \n");
 
-	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Evil [31m Person");
-	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "none");
+	g_assert_cmpstr(FIELD(req, "name"), ==, "Evil [31m Person");
+	g_assert_cmpstr(FIELD(req, "diet"), ==, "none");
 }
 
 static void test_blank_form_lines(void)
@@ -271,19 +313,19 @@ static void test_blank_form_lines(void)
 	g_autoptr(Request) req = request_parse(campus, NULL, NULL,
 					       "Name: ________\nRole: ...\nLanguage: français\n");
 
-	g_assert_null(req->fields.values[REQUEST_NAME]);
-	g_assert_null(req->fields.values[REQUEST_ROLE]);
-	g_assert_cmpstr(req->fields.values[REQUEST_LANGUAGE], ==, "fr");
+	g_assert_null(FIELD(req, "name"));
+	g_assert_null(FIELD(req, "role"));
+	g_assert_cmpstr(FIELD(req, "language"), ==, "fr");
 }
 
 static void test_list_on_lines(void)
 {
 	g_autoptr(Request) req = request_parse(
 		campus, NULL, NULL, "Activities:\n- kickoff-meeting\n- next-steps-workshop\n\nDiet: none\n");
-	g_autofree char *acts = joined(req->fields.activities);
+	g_autofree char *acts = joined_field(&req->fields, "activities");
 
 	g_assert_cmpstr(acts, ==, "kickoff-meeting,next-steps-workshop");
-	g_assert_cmpstr(req->fields.values[REQUEST_DIET], ==, "none");
+	g_assert_cmpstr(FIELD(req, "diet"), ==, "none");
 }
 
 static void test_outlook_header_block(void)
@@ -299,12 +341,19 @@ static void test_outlook_header_block(void)
 		"Pays : HU\n\nDe : CAMPUS <register@campus.example.org>\n"
 		"Envoyé : vendredi 29 août 2025 16:12\nÀ : Ildikó\nObjet : Invitation\n\n"
 		"Jours : tous\n");
+	g_autoptr(Request) ro = request_parse(
+		campus, "RE: Invitație", NULL,
+		"Țara: RO\n\nDe la: CAMPUS <register@campus.example.org>\n"
+		"Trimis: vineri, 29 august 2025 16:12\nCătre: Ana\nSubiect: Invitație\n\n"
+		"Zile: toate\n");
 
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
-	g_assert_null(req->fields.days);
-	g_assert_null(req->fields.values[REQUEST_LANGUAGE]);
-	g_assert_cmpstr(fr->fields.values[REQUEST_COUNTRY], ==, "HU");
-	g_assert_null(fr->fields.days);
+	g_assert_cmpstr(FIELD(req, "country"), ==, "HU");
+	g_assert_null(request_fields_get(&req->fields, "days"));
+	g_assert_null(FIELD(req, "language"));
+	g_assert_cmpstr(FIELD(fr, "country"), ==, "HU");
+	g_assert_null(request_fields_get(&fr->fields, "days"));
+	g_assert_cmpstr(FIELD(ro, "country"), ==, "RO");
+	g_assert_null(request_fields_get(&ro->fields, "days"));
 }
 
 static void test_disclaimer(void)
@@ -319,11 +368,11 @@ static void test_disclaimer(void)
 		"Name: B\n*** Avis de confidentialité : ce message est personnel ***\n"
 		"Country: Finland\n");
 
-	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "A");
-	g_assert_null(req->fields.values[REQUEST_COUNTRY]);
+	g_assert_cmpstr(FIELD(req, "name"), ==, "A");
+	g_assert_null(FIELD(req, "country"));
 	/* Stars, dashes or spaces before the opening words hide nothing. */
-	g_assert_cmpstr(starred->fields.values[REQUEST_NAME], ==, "B");
-	g_assert_null(starred->fields.values[REQUEST_COUNTRY]);
+	g_assert_cmpstr(FIELD(starred, "name"), ==, "B");
+	g_assert_null(FIELD(starred, "country"));
 }
 
 static void test_inline_answers(void)
@@ -334,11 +383,11 @@ static void test_inline_answers(void)
 		"> Please fill in:\n> Name:\nKovács Zoltán\n> Country:\nHungary\n"
 		"> Activities: ____\nkickoff-meeting\n> Days: all\n");
 
-	g_assert_cmpstr(req->fields.values[REQUEST_NAME], ==, "Kovács Zoltán");
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "HU");
-	g_assert_cmpuint(req->fields.activities->len, ==, 1);
+	g_assert_cmpstr(FIELD(req, "name"), ==, "Kovács Zoltán");
+	g_assert_cmpstr(FIELD(req, "country"), ==, "HU");
+	g_assert_cmpuint(request_fields_get(&req->fields, "activities")->len, ==, 1);
 	/* A quoted line with a value is the invitation's, not the answer. */
-	g_assert_null(req->fields.days);
+	g_assert_null(request_fields_get(&req->fields, "days"));
 }
 
 static void test_delegation_blocks(void)
@@ -355,14 +404,14 @@ static void test_delegation_blocks(void)
 	g_assert_cmpuint(req->people->len, ==, 3);
 	ana = g_ptr_array_index(req->people, 0);
 	ion = g_ptr_array_index(req->people, 1);
-	g_assert_cmpstr(ana->values[REQUEST_NAME], ==, "Ana Popescu");
-	g_assert_cmpstr(ana->values[REQUEST_EMAIL], ==, "ana.popescu@example.ro");
-	g_assert_cmpstr(ana->values[REQUEST_ORGANISATION], ==, "INATECH SRL");
+	g_assert_cmpstr(request_fields_text(ana, "name"), ==, "Ana Popescu");
+	g_assert_cmpstr(request_fields_text(ana, "email"), ==, "ana.popescu@example.ro");
+	g_assert_cmpstr(request_fields_text(ana, "organisation"), ==, "INATECH SRL");
 	g_assert_cmpuint(ana->line, ==, 4);
-	g_assert_cmpstr(ion->values[REQUEST_NAME], ==, "Ion Munteanu");
-	g_assert_cmpstr(ion->values[REQUEST_EMAIL], ==, "ion@example.ro");
-	g_assert_cmpuint(ion->activities->len, ==, 5);
-	g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, "RO");
+	g_assert_cmpstr(request_fields_text(ion, "name"), ==, "Ion Munteanu");
+	g_assert_cmpstr(request_fields_text(ion, "email"), ==, "ion@example.ro");
+	g_assert_cmpuint(request_fields_get(ion, "activities")->len, ==, 5);
+	g_assert_cmpstr(FIELD(req, "country"), ==, "RO");
 	g_assert_cmpuint(req->problems->len, ==, 1);
 	p = g_ptr_array_index(req->problems, 0);
 	g_assert_cmpstr(p->code, ==, "attendee-without-address");
@@ -374,25 +423,104 @@ static void test_plus_detail(void)
 	g_autoptr(Request) cancel = request_parse(campus, "Question", "cancel", "Sorry!\n");
 	g_autoptr(Request) subject_wins = request_parse(campus, "status", "cancel", "");
 
-	g_assert_cmpint(cancel->command, ==, REQUEST_CANCEL);
-	g_assert_cmpint(subject_wins->command, ==, REQUEST_STATUS);
+	g_assert_cmpint(cancel->command, ==, COMMAND_CANCEL);
+	g_assert_cmpint(subject_wins->command, ==, COMMAND_STATUS);
 }
 
 static void test_countries(void)
 {
 	static const struct {
 		const char *text, *code;
-	} cases[] = {{"RO", "RO"}, {"ROU", "RO"}, {"Romania", "RO"}, {"Roumanie", "RO"},
-		     {"România", "RO"}, {"Magyarország", "HU"}, {"Hongrie", "HU"},
-		     {"Hrvatska", "HR"}, {"Srbija", "RS"}, {"Serbie", "RS"}, {"Suomi", "FI"},
-		     {"Italia", "IT"}, {"italie", "IT"}, {"France", "FR"}};
+	} cases[] = {{"RO", "RO"},	    {"ROU", "RO"},	  {"Romania", "RO"},
+		     {"Roumanie", "RO"},    {"România", "RO"},	  {"Magyarország", "HU"},
+		     {"Hongrie", "HU"},	    {"Hrvatska", "HR"},	  {"Srbija", "RS"},
+		     {"Serbie", "RS"},	    {"Suomi", "FI"},	  {"Italia", "IT"},
+		     {"italie", "IT"},	    {"France", "FR"},	  {"Ελλάδα", "GR"},
+		     {"ΕΛΛΆΔΑ", "GR"},	    {"България", "BG"},	  {"Україна", "UA"},
+		     {"Србија", "RS"},	    {"Северна Македонија", "MK"}, {"Германия", "DE"}};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *body = g_strdup_printf("Country: %s\n", cases[i].text);
 		g_autoptr(Request) req = request_parse(campus, NULL, NULL, body);
 
-		g_assert_cmpstr(req->fields.values[REQUEST_COUNTRY], ==, cases[i].code);
+		g_assert_cmpstr(FIELD(req, "country"), ==, cases[i].code);
 	}
+}
+
+/* Folding meets what people type in any script, never through ASCII. */
+static void test_fold(void)
+{
+	static const char *const cases[][2] = {
+	    {"Activités", "activites"},
+	    {"  Régime   alimentaire : ", "regime alimentaire"},
+	    {"ŞTEFAN Ţară", "stefan tara"},
+	    {"Ștefan Țară", "stefan tara"},
+	    {"Jääskeläinen", "jaaskelainen"},
+	    {"Straße", "strasse"},
+	    {"Ελλάδα", "ελλαδα"},
+	    {"ΕΛΛΆΔΑ", "ελλαδα"},
+	    {"България", "българия"},
+	    {"Україна", "украіна"},
+	    {"Đorđe", "đorđe"},
+	    {"ﬁle", "file"},
+	    {"", ""},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *folded = text_fold(cases[i][0]);
+
+		g_assert_cmpstr(folded, ==, cases[i][1]);
+	}
+	g_assert_cmpuint(text_distance("ελλαδα", "ελαδα"), ==, 1);
+}
+
+/* The organisers' own questions, read with the built-in fields' tolerance. */
+static void test_configured_fields(void)
+{
+	g_autoptr(Request) req = request_parse(
+		questions, NULL, NULL,
+		"Name: Ana Popescu\nT-shirt: m\nDinner: da\nHotel night: Sunday 14\n"
+		"Topics: cloud and identity\nGuests: 2\n");
+	g_autoptr(Request) fr = request_parse(
+		questions, NULL, NULL, "Nom : Jean\nTaille : XLL\nDîner : oui\nNuit d'hôtel : 14/09\n");
+	g_autofree char *topics = joined_field(&req->fields, "topics");
+	const RequestProblem *note;
+
+	g_assert_cmpuint(req->problems->len, ==, 0);
+	g_assert_cmpstr(FIELD(req, "tshirt"), ==, "M");
+	g_assert_cmpstr(FIELD(req, "dinner"), ==, "yes");
+	g_assert_cmpstr(FIELD(req, "hotel-night"), ==, "2025-09-14");
+	g_assert_cmpstr(topics, ==, "Cloud,Identity");
+	g_assert_cmpstr(FIELD(req, "guests"), ==, "2");
+	/* A small typo in a choice is read, and said. */
+	g_assert_cmpuint(fr->problems->len, ==, 0);
+	g_assert_cmpstr(FIELD(fr, "tshirt"), ==, "XL");
+	g_assert_cmpuint(fr->notes->len, ==, 1);
+	note = g_ptr_array_index(fr->notes, 0);
+	g_assert_cmpstr(note->code, ==, "guessed-value");
+	g_assert_cmpstr(fr->language, ==, "fr");
+	g_assert_cmpstr(FIELD(fr, "hotel-night"), ==, "2025-09-14");
+}
+
+static void test_configured_problems(void)
+{
+	g_autoptr(Request) req = request_parse(questions, NULL, NULL,
+					       "T-shirt: XXXL\nDinner: maybe\nHotel night: someday\n"
+					       "Guests: a few\n");
+	g_autofree char *choice = NULL, *yes_no = NULL, *date = NULL, *ro = NULL;
+
+	g_assert_cmpuint(req->problems->len, ==, 4);
+	for (guint i = 0; i < req->problems->len; i++)
+		g_assert_cmpstr(((RequestProblem *)g_ptr_array_index(req->problems, i))->code, ==,
+				"bad-value");
+	choice = request_problem_describe(g_ptr_array_index(req->problems, 0), questions, "en");
+	g_assert_cmpstr(choice, ==, "T-shirt size: “XXXL” is not accepted; write one of: S, M, L, XL");
+	yes_no = request_problem_describe(g_ptr_array_index(req->problems, 1), questions, "en");
+	g_assert_cmpstr(yes_no, ==, "Dinner: “maybe” is not accepted; write yes or no");
+	date = request_problem_describe(g_ptr_array_index(req->problems, 2), questions, "en");
+	g_assert_cmpstr(date, ==, "Hotel night: “someday” is not accepted; write a date, such as 15/09");
+	ro = request_problem_describe(g_ptr_array_index(req->problems, 1), questions, "ro");
+	g_assert_cmpstr(ro, ==, "Cină: „maybe” nu este acceptat; scrieți da sau nu");
 }
 
 /* Values are cleaned to one line whether plain ASCII (the quick way) or not. */
@@ -422,13 +550,18 @@ int main(int argc, char **argv)
 	int status;
 
 	g_test_init(&argc, &argv, NULL);
-	campus = make_campus();
+	campus = campus_load("");
+	questions = campus_load(fields_conf);
 	g_test_add_func("/request/plain-form", test_plain_form);
 	g_test_add_func("/request/french-form", test_french_form);
+	g_test_add_func("/request/romanian-form", test_romanian_form);
+	g_test_add_func("/request/misspelt-key", test_misspelt_key);
+	g_test_add_func("/request/language-choice", test_language_choice);
 	g_test_add_func("/request/day-forms", test_day_forms);
 	g_test_add_func("/request/unknown-day", test_unknown_day);
 	g_test_add_func("/request/activity-typo", test_activity_typo);
 	g_test_add_func("/request/activity-unknown", test_activity_unknown);
+	g_test_add_func("/request/activity-ambiguous", test_activity_ambiguous);
 	g_test_add_func("/request/commands", test_commands);
 	g_test_add_func("/request/quoted-and-signature", test_quoted_and_signature);
 	g_test_add_func("/request/hygiene", test_hygiene);
@@ -440,8 +573,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/request/delegation-blocks", test_delegation_blocks);
 	g_test_add_func("/request/plus-detail", test_plus_detail);
 	g_test_add_func("/request/countries", test_countries);
+	g_test_add_func("/request/fold", test_fold);
+	g_test_add_func("/request/configured-fields", test_configured_fields);
+	g_test_add_func("/request/configured-problems", test_configured_problems);
 	g_test_add_func("/request/clean-line", test_clean_line);
 	status = g_test_run();
-	free_campus(campus);
+	config_free(campus);
+	config_free(questions);
 	return status;
 }

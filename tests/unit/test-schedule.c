@@ -196,6 +196,7 @@ static void test_past_days_and_reminder(Fixture *f, gconstpointer data)
 /* --- with a store: each send once ------------------------------------------ */
 
 typedef struct {
+	const Config *cfg;
 	const Attendee *a;
 	gint64 now;
 } Put;
@@ -211,13 +212,13 @@ static gboolean put_one(StoreTxn *txn, gpointer data, GError **error)
 		return FALSE;
 	}
 	return store_attendee_put(txn, p->a, error) &&
-	       journal_note_change(txn, before, p->a, p->now, error);
+	       journal_note_change(txn, p->cfg, before, p->a, p->now, error);
 }
 
 static void put(Fixture *f, const Attendee *a, const char *iso)
 {
 	g_autoptr(GError) error = NULL;
-	Put p = {a, at(iso)};
+	Put p = {f->cfg, a, at(iso)};
 
 	g_assert_true(store_write(f->store, put_one, &p, &error));
 	g_assert_no_error(error);

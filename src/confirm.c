@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: ISC */
+/* confirm.c: the round trip. The token is only ever sent to the address
+ * whose request it is (never to a Reply-To), is single use (its pending
+ * request is deleted when used), and carries nothing but a MAC, so that a
+ * confirmation proves the address's owner read our request. */
+
+#include "autoconfig.h"
+
+#include "confirm.h"
+
+#include <string.h>
+
+#include "token.h"
+
+static gboolean trusted(const Config *cfg, const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at != NULL && g_strv_contains((const char *const *)cfg->trusted_domains, at + 1);
+}
+
+gboolean confirm_needed(Reply *r)
+{
+	return !r->confirmed && r->ctx->cfg->policy == CONFIG_POLICY_CONFIRM &&
+	       !trusted(r->ctx->cfg, r->msg->from_address);
+}
+
+gboolean confirm_ask(Reply *r, const char *action, const Attendee *shown, GError **error)
+{
+	const Message *msg = r->msg;
+	gint64 expires = r->ctx->now + TOKEN_LIFETIME;
+	g_autofree char *token = token_make(r->ctx->secret, msg->from_address, action, expires);
+	StorePending p = {
+	    .token = token,
+	    .email = msg->from_address,
+	    .action = (char *)action,
+	    .subject = msg->subject,
+	    .detail = msg->detail,
+	    .body = msg->body,
+	    .from_name = msg->from_name,
+	    .message_id = msg->message_id,
+	    .references = msg->references,
+	    .created_at = r->ctx->now,
+	    .expires_at = expires,
+	};
+	g_autoptr(JsonObject) ctx = NULL;
+
+	if (!store_pending_put(r->txn, &p, error))
+		return FALSE;
+	r->outcome->action = "confirm-request";
+	ctx = reply_context(r, shown, r->lang, CONTEXT_FULL, error);
+	if (ctx == NULL)
+		return FALSE;
+	json_object_set_string_member(ctx, "token", token);
+	/* One flag per action, for the template's sections. */
+	json_object_set_boolean_member(ctx, action, TRUE);
+	if (r->req->people->len > 0)
+		json_object_set_int_member(ctx, "people", r->req->people->len);
+	if (r->req->argument != NULL)
+		json_object_set_string_member(ctx, "argument", r->req->argument);
+	return reply_send(r, "confirm-request", r->lang, ctx, msg->from_address, msg->from_name,
+			  TRUE, error);
+}
+
+gboolean confirm_handle(Reply *r, const char *token, GError **error)
+{
+	const CommandContext *ctx = r->ctx;
+	g_autoptr(StorePending) p = NULL;
+	g_autoptr(Attendee) existing = NULL;
+	Message original;
+	Reply again;
+	GError *e = NULL;
+	const char *target;
+
+	p = store_pending_get(r->txn, token, &e);
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	if (p == NULL || strcmp(p->email, r->msg->from_address) != 0 ||
+	    !token_check(ctx->secret, token, p->email, p->action, ctx->now)) {
+		request_add_problem(r->req->problems, 0,
+				    p != NULL && p->expires_at <= ctx->now ? "token-expired"
+									   : "token-invalid",
+				    token, NULL);
+		return reply_error(r, NULL, error);
+	}
+	if (!store_pending_delete(r->txn, token, error))
+		return FALSE;
+
+	original = (Message){
+	    .from_address = p->email,
+	    .from_name = p->from_name,
+	    .message_id = r->msg->message_id,
+	    .references = r->msg->references,
+	    .subject = p->subject,
+	    .body = p->body,
+	    .detail = p->detail,
+	};
+	request_free(r->req);
+	r->req = request_parse(ctx->cfg, p->subject, p->detail, p->body);
+	again = *r;
+	again.msg = &original;
+	again.confirmed = TRUE;
+	target = request_fields_text(&r->req->fields, "email");
+	g_free(r->outcome->email);
+	r->outcome->email = g_strdup(target != NULL ? target : p->email);
+	existing = store_attendee_get(r->txn, r->outcome->email, &e);
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	return command_dispatch(&again, existing, error);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: ISC */
+/* reply.c: queues answers. Every mail a message causes is an outbox row
+ * written in the transaction that holds the message's effects; nothing is
+ * sent from here, and nobody beyond the hourly limit is written to. */
+
+#include "autoconfig.h"
+
+#include "reply.h"
+
+#include "store.h"
+
+const char *reply_language_of(Reply *r, const Attendee *a)
+{
+	return a != NULL && config_has_language(r->ctx->cfg, a->language) ? a->language : r->lang;
+}
+
+/* Adds the waiting-list entries of @a, with positions, to @o. */
+static gboolean waitlist_json(Reply *r, JsonObject *o, const Attendee *a, const char *lang,
+			      GError **error)
+{
+	JsonArray *list = json_array_new();
+
+	json_object_set_array_member(o, "waitlist_details", list);
+	for (guint i = 0; i < a->waitlist->len; i++) {
+		const ConfigActivity *act =
+		    config_activity_find(r->ctx->cfg, g_ptr_array_index(a->waitlist, i));
+		GError *e = NULL;
+		guint position;
+		JsonObject *item;
+
+		if (act == NULL)
+			continue;
+		position = store_waiting_position(r->txn, act->id, a->email, &e);
+		if (e != NULL) {
+			g_propagate_error(error, e);
+			return FALSE;
+		}
+		item = context_activity(r->ctx->cfg, act, lang);
+		json_object_set_int_member(item, "position", position);
+		json_array_add_object_element(list, item);
+	}
+	return TRUE;
+}
+
+JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, ContextAudience audience,
+			  GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
+	g_autoptr(JsonObject) ctx = json_object_new();
+
+	json_object_set_object_member(ctx, "event", compose_event(r->ctx->composer, lang));
+	json_object_set_string_member(ctx, "sender", r->msg->from_address);
+	json_object_set_string_member(ctx, "their_subject", r->msg->subject);
+	if (a != NULL) {
+		JsonObject *o = context_attendee(r->ctx->composer, cfg, a, lang, audience);
+
+		json_object_set_object_member(ctx, "attendee", o);
+		if (!waitlist_json(r, o, a, lang, error))
+			return NULL;
+	}
+	json_object_set_array_member(ctx, "problems", context_problems(cfg, r->req->problems, lang));
+	json_object_set_array_member(ctx, "notes", context_problems(cfg, r->req->notes, lang));
+	/* A section over a list repeats; a heading above it wants a flag. */
+	json_object_set_boolean_member(ctx, "has_notes", r->req->notes->len > 0);
+	json_object_set_boolean_member(ctx, "has_problems", r->req->problems->len > 0);
+	json_object_set_array_member(ctx, "form", compose_form(r->ctx->composer, lang));
+	return g_steal_pointer(&ctx);
+}
+
+gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ctx, const char *to,
+		    const char *to_name, gboolean answer, GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
+	g_autoptr(OutboxRow) row = NULL;
+	gboolean allowed = TRUE;
+	ComposeMail mail = {
+	    .kind = kind,
+	    .lang = lang,
+	    .ctx = ctx,
+	    .to_address = to,
+	    .to_name = to_name,
+	    .in_reply_to = answer ? r->msg->message_id : NULL,
+	    .references = answer ? r->msg->references : NULL,
+	    .auto_replied = answer,
+	};
+
+	if (cfg->replies_per_sender_per_hour > 0 &&
+	    !store_rate_take(r->txn, to, r->ctx->now, cfg->replies_per_sender_per_hour, &allowed,
+			     error))
+		return FALSE;
+	if (!allowed) {
+		r->outcome->limited++;
+		return TRUE;
+	}
+	row = compose_mail(r->ctx->composer, &mail, r->ctx->now, error);
+	if (row == NULL || !store_outbox_add(r->txn, row, error))
+		return FALSE;
+	r->outcome->replies++;
+	return TRUE;
+}
+
+gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
+			      void (*extra)(JsonObject *ctx, gpointer data), gpointer data,
+			      GError **error)
+{
+	gboolean own = a != NULL && g_strcmp0(a->email, r->msg->from_address) == 0;
+	g_autoptr(JsonObject) ctx =
+	    reply_context(r, a, r->lang, own || r->confirmed ? CONTEXT_FULL : CONTEXT_SHARED, error);
+	const char *name = own && a->name != NULL ? a->name : r->msg->from_name;
+
+	if (ctx == NULL)
+		return FALSE;
+	if (extra != NULL)
+		extra(ctx, data);
+	return reply_send(r, kind, r->lang, ctx, r->msg->from_address, name, TRUE, error);
+}
+
+gboolean reply_to_sender(Reply *r, const char *kind, const Attendee *a, GError **error)
+{
+	return reply_to_sender_with(r, kind, a, NULL, NULL, error);
+}
+
+gboolean reply_error(Reply *r, const Attendee *shown, GError **error)
+{
+	r->outcome->action = "error";
+	return reply_to_sender(r, "error", shown, error);
+}
+
+gboolean reply_notify(Reply *r, const char *kind, const Attendee *a, const char *note_member,
+		      GError **error)
+{
+	const char *lang = reply_language_of(r, a);
+	g_autoptr(JsonObject) ctx = reply_context(r, a, lang, CONTEXT_FULL, error);
+
+	if (ctx == NULL)
+		return FALSE;
+	if (note_member != NULL)
+		json_object_set_string_member(ctx, note_member, r->msg->from_address);
+	return reply_send(r, kind, lang, ctx, a->email, a->name, FALSE, error);
+}
