@@ -163,30 +163,34 @@ static JsonArray *fields_json(const Config *cfg, const Attendee *a, const char *
 {
 	const Language *l = config_language(cfg, lang);
 	JsonArray *out = json_array_new();
+	g_autoptr(GPtrArray) shown = g_ptr_array_new();
+	g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
 	glong width = 0;
 
 	for (guint i = 0; i < cfg->fields->len; i++) {
 		const Field *f = g_ptr_array_index(cfg->fields, i);
-
-		if (listed(f, audience))
-			width = MAX(width, g_utf8_strlen(field_label(f, l), -1));
-	}
-	for (guint i = 0; i < cfg->fields->len; i++) {
-		const Field *f = g_ptr_array_index(cfg->fields, i);
-		g_autofree char *value = NULL, *pad = NULL;
-		JsonObject *o;
+		char *value;
 
 		if (!listed(f, audience))
 			continue;
 		value = context_value(cfg, f, a, lang);
 		set_text(values, f->id, value);
-		if (*value == '\0')
+		if (*value == '\0') {
+			g_free(value);
 			continue;
-		o = json_object_new();
-		pad = g_strnfill(width - g_utf8_strlen(field_label(f, l), -1), ' ');
+		}
+		g_ptr_array_add(shown, (gpointer)f);
+		g_ptr_array_add(texts, value);
+		width = MAX(width, g_utf8_strlen(field_label(f, l), -1));
+	}
+	for (guint i = 0; i < shown->len; i++) {
+		const Field *f = g_ptr_array_index(shown, i);
+		g_autofree char *pad = g_strnfill(width - g_utf8_strlen(field_label(f, l), -1), ' ');
+		JsonObject *o = json_object_new();
+
 		set_text(o, "id", f->id);
 		set_text(o, "label", field_label(f, l));
-		set_text(o, "value", value);
+		set_text(o, "value", g_ptr_array_index(texts, i));
 		set_text(o, "pad", pad);
 		json_array_add_object_element(out, o);
 	}

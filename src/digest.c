@@ -22,7 +22,7 @@
 
 /* At most this many entries in each list of people. */
 #define DIGEST_LIST_MAX 200
-/* At most this many names beside each diet. */
+/* At most this many names beside each value to prepare for. */
 #define DIGEST_NAMES_MAX 12
 /* Width of the text capacity bars, in characters. */
 #define DIGEST_BAR_WIDTH 20
@@ -31,11 +31,12 @@ typedef struct {
 	guint taken, waiting;
 } Places;
 
+/* People who wrote alike the value of a field to prepare for. */
 typedef struct {
 	char *text; /* as first written */
 	guint count;
 	GPtrArray *names; /* char *, at most DIGEST_NAMES_MAX */
-} Diet;
+} Group;
 
 typedef struct {
 	const Config *cfg;
@@ -54,9 +55,7 @@ typedef struct {
 	Places *places;		 /* by index in cfg->activities */
 	GHashTable *countries;	 /* code → count (GUINT_TO_POINTER) */
 	GHashTable *delegations; /* name → count */
-	GHashTable *diets;	 /* folded text → Diet */
-	JsonArray *access;
-	guint access_count;
+	GHashTable *prepare;	 /* field id → (folded value → Group) */
 	GString *csv;
 	GHashTable *answers;	 /* choice and yes-no field id → (value → count) */
 
@@ -64,9 +63,9 @@ typedef struct {
 	JsonArray *failed, *deferred;
 } Digest;
 
-static void diet_free(gpointer data)
+static void group_free(gpointer data)
 {
-	Diet *d = data;
+	Group *d = data;
 
 	g_free(d->text);
 	g_ptr_array_unref(d->names);
@@ -165,23 +164,38 @@ static void count(GHashTable *table, const char *key)
 	g_hash_table_insert(table, g_strdup(key), GUINT_TO_POINTER(n + 1));
 }
 
-static void add_diet(Digest *d, const Attendee *a)
+/* Adds @a to the group of their value of each field to prepare for. */
+static void add_prepare(Digest *d, const Attendee *a)
 {
-	g_autofree char *key = text_fold(a->diet);
-	Diet *diet;
+	for (guint i = 0; i < d->cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(d->cfg->fields, i);
+		g_autofree char *value = NULL, *key = NULL;
+		GHashTable *groups;
+		Group *group;
 
-	if (*key == '\0')
-		return;
-	diet = g_hash_table_lookup(d->diets, key);
-	if (diet == NULL) {
-		diet = g_new0(Diet, 1);
-		diet->text = g_strdup(a->diet);
-		diet->names = g_ptr_array_new_with_free_func(g_free);
-		g_hash_table_insert(d->diets, g_steal_pointer(&key), diet);
+		if ((f->flags & FIELD_PREPARE) == 0)
+			continue;
+		value = field_get_text(f, a);
+		key = text_fold(value);
+		if (*key == '\0')
+			continue;
+		groups = g_hash_table_lookup(d->prepare, f->id);
+		if (groups == NULL) {
+			groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, group_free);
+			g_hash_table_insert(d->prepare, g_strdup(f->id), groups);
+		}
+		group = g_hash_table_lookup(groups, key);
+		if (group == NULL) {
+			group = g_new0(Group, 1);
+			group->text = g_steal_pointer(&value);
+			group->names = g_ptr_array_new_with_free_func(g_free);
+			g_hash_table_insert(groups, g_steal_pointer(&key), group);
+		}
+		group->count++;
+		if (group->names->len < DIGEST_NAMES_MAX)
+			g_ptr_array_add(group->names,
+					g_strdup(a->name != NULL ? a->name : a->email));
 	}
-	diet->count++;
-	if (diet->names->len < DIGEST_NAMES_MAX)
-		g_ptr_array_add(diet->names, g_strdup(a->name != NULL ? a->name : a->email));
 }
 
 /* Fields whose answers the digest counts per value: each a choice. */
@@ -280,19 +294,7 @@ static gboolean add_attendee(const Attendee *a, gpointer data)
 	count_answers(d, a);
 	if (a->delegation != NULL && *a->delegation != '\0')
 		count(d->delegations, a->delegation);
-	if (a->diet != NULL)
-		add_diet(d, a);
-	if (a->accessibility != NULL && *a->accessibility != '\0') {
-		d->access_count++;
-		if (json_array_get_length(d->access) < DIGEST_LIST_MAX) {
-			JsonObject *o = json_object_new();
-
-			set_text(o, "name", a->name != NULL ? a->name : a->email);
-			set_text(o, "email", a->email);
-			set_text(o, "need", a->accessibility);
-			json_array_add_object_element(d->access, o);
-		}
-	}
+	add_prepare(d, a);
 	return TRUE;
 }
 
@@ -366,28 +368,53 @@ static JsonArray *counts_json(GHashTable *table, gboolean countries, const char 
 	return sorted_array(objects);
 }
 
-static JsonArray *diets_json(GHashTable *diets)
+/* For each field to prepare for, in the table's order: its label and its
+ * values, alike ones together, the most common first, each with the names
+ * of those who wrote it. */
+static JsonArray *prepare_json(const Digest *d)
 {
-	g_autoptr(GPtrArray) objects = g_ptr_array_new();
-	GHashTableIter iter;
-	gpointer value;
+	const Language *l = config_language(d->cfg, d->lang);
+	JsonArray *arr = json_array_new();
 
-	g_hash_table_iter_init(&iter, diets);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		const Diet *diet = value;
-		JsonObject *o = json_object_new();
-		g_autofree char *names = NULL;
+	for (guint i = 0; i < d->cfg->fields->len; i++) {
+		const Field *f = g_ptr_array_index(d->cfg->fields, i);
+		GHashTable *groups = g_hash_table_lookup(d->prepare, f->id);
+		g_autoptr(GPtrArray) objects = g_ptr_array_new();
+		JsonObject *o;
+		GHashTableIter iter;
+		gpointer value;
 
-		g_ptr_array_add(diet->names, NULL);
-		names = g_strjoinv(", ", (char **)diet->names->pdata);
-		g_ptr_array_remove_index(diet->names, diet->names->len - 1);
-		set_text(o, "name", diet->text);
-		json_object_set_int_member(o, "count", diet->count);
-		set_text(o, "names", names);
-		json_object_set_int_member(o, "more", diet->count - diet->names->len);
-		g_ptr_array_add(objects, o);
+		if ((f->flags & FIELD_PREPARE) == 0)
+			continue;
+		if (groups != NULL)
+			g_hash_table_iter_init(&iter, groups);
+		while (groups != NULL && g_hash_table_iter_next(&iter, NULL, &value)) {
+			const Group *group = value;
+			JsonObject *g = json_object_new();
+			g_autofree char *names = NULL;
+
+			g_ptr_array_add(group->names, NULL);
+			names = g_strjoinv(", ", (char **)group->names->pdata);
+			g_ptr_array_remove_index(group->names, group->names->len - 1);
+			set_text(g, "name", group->text);
+			json_object_set_int_member(g, "count", group->count);
+			set_text(g, "names", names);
+			json_object_set_int_member(g, "more", group->count - group->names->len);
+			g_ptr_array_add(objects, g);
+		}
+		o = json_object_new();
+		set_text(o, "label", field_label(f, l));
+		json_object_set_boolean_member(o, "any", objects->len > 0);
+		g_ptr_array_sort(objects, by_count);
+		/* As many values as people, at worst: the CSV holds the rest. */
+		json_object_set_int_member(o, "more",
+					   objects->len - MIN(objects->len, DIGEST_LIST_MAX));
+		while (objects->len > DIGEST_LIST_MAX)
+			json_object_unref(g_ptr_array_steal_index(objects, objects->len - 1));
+		json_object_set_array_member(o, "values", sorted_array(objects));
+		json_array_add_object_element(arr, o);
 	}
-	return sorted_array(objects);
+	return arr;
 }
 
 static JsonArray *days_json(const Digest *d)
@@ -508,12 +535,11 @@ static void digest_clear(Digest *d)
 	g_clear_pointer(&d->cancelled, json_array_unref);
 	g_clear_pointer(&d->robots, json_array_unref);
 	g_clear_pointer(&d->bounces, json_array_unref);
-	g_clear_pointer(&d->access, json_array_unref);
 	g_clear_pointer(&d->failed, json_array_unref);
 	g_clear_pointer(&d->deferred, json_array_unref);
 	g_clear_pointer(&d->countries, g_hash_table_unref);
 	g_clear_pointer(&d->delegations, g_hash_table_unref);
-	g_clear_pointer(&d->diets, g_hash_table_unref);
+	g_clear_pointer(&d->prepare, g_hash_table_unref);
 	g_clear_pointer(&d->answers, g_hash_table_unref);
 	g_clear_pointer(&d->per_day, g_free);
 	g_clear_pointer(&d->places, g_free);
@@ -625,12 +651,7 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	json_object_set_boolean_member(ctx, "any_delegations",
 				       g_hash_table_size(d->delegations) > 0);
 	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE, d->lang));
-	json_object_set_boolean_member(ctx, "any_diets", g_hash_table_size(d->diets) > 0);
-	json_object_set_array_member(ctx, "diets", diets_json(d->diets));
-	json_object_set_boolean_member(ctx, "any_accessibility", d->access_count > 0);
-	json_object_set_array_member(ctx, "accessibility", g_steal_pointer(&d->access));
-	json_object_set_int_member(ctx, "accessibility_more",
-				   d->access_count - MIN(d->access_count, DIGEST_LIST_MAX));
+	json_object_set_array_member(ctx, "prepare", prepare_json(d));
 	json_object_set_object_member(ctx, "problems", problems_json(d, quarantine));
 	return g_steal_pointer(&ctx);
 }
@@ -648,14 +669,14 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	    .cancelled = json_array_new(),
 	    .robots = json_array_new(),
 	    .bounces = json_array_new(),
-	    .access = json_array_new(),
 	    .failed = json_array_new(),
 	    .deferred = json_array_new(),
 	    .per_day = g_new0(guint, cfg->days->len),
 	    .places = g_new0(Places, MAX(cfg->activities->len, 1)),
 	    .countries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
 	    .delegations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-	    .diets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, diet_free),
+	    .prepare = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_hash_table_unref),
 	    .csv = csv_attendees_begin(cfg),
 	    .answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     (GDestroyNotify)g_hash_table_unref),

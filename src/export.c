@@ -242,6 +242,7 @@ JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
 	JsonArray *activities = json_array_new();
 	g_autofree char *quarantine = g_build_filename(cfg->quarantine_dir, "new", NULL);
 	Counts c = {{0}, {0}, 0};
+	guint current = 0, older = 0;
 	StoreTxn *txn;
 	gboolean ok;
 
@@ -252,7 +253,8 @@ JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
 	if (txn == NULL)
 		return NULL;
 	ok = store_attendee_foreach(txn, count_attendee, &c, error) &&
-	     store_outbox_foreach(txn, count_row, &c, error);
+	     store_outbox_foreach(txn, count_row, &c, error) &&
+	     store_attendee_formats(txn, &current, &older, error);
 	for (guint i = 0; ok && i < cfg->activities->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(cfg->activities, i);
 		JsonObject *a = json_object_new();
@@ -274,5 +276,12 @@ JsonObject *export_stats(const Config *cfg, Store *store, GError **error)
 		json_object_set_int_member(outbox, outbox_state_to_string(st), c.by_state[st]);
 	json_object_set_int_member(outbox, "bounced", c.bounced);
 	json_object_set_int_member(o, "quarantined", count_files(quarantine));
+	{
+		JsonObject *records = json_object_new();
+
+		json_object_set_int_member(records, "current_format", current);
+		json_object_set_int_member(records, "older_format", older);
+		json_object_set_object_member(o, "attendee_records", records);
+	}
 	return g_steal_pointer(&o);
 }

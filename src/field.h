@@ -41,6 +41,8 @@ typedef enum {
 				  * leader); the rest only to the person and organisers */
 	FIELD_SCHEDULE = 1 << 3, /* part of the itinerary: its change sends a new one */
 	FIELD_BUILTIN = 1 << 4,	 /* kept in a member of Attendee; exported at the top level */
+	FIELD_PREPARE = 1 << 5,	 /* what organisers prepare for (diets, access needs): the
+				  * digest lists its values, alike ones together, with names */
 } FieldFlags;
 
 typedef struct {

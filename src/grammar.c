@@ -439,7 +439,7 @@ const Field *grammar_field_near(const Grammar *g, const char *folded, const char
 	const char *found_key = NULL;
 	glong len = g_utf8_strlen(folded, -1);
 
-	/* Short keys are too easily one another ("day", "diet"). */
+	/* Short keys are too easily one another ("day", "date"). */
 	if (len < 5)
 		return NULL;
 	for (guint i = 0; i < g->key_list->len; i++) {

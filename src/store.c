@@ -1949,3 +1949,33 @@ static gboolean attendees_upgrade(Store *store, GError **error)
 		return FALSE;
 	return version >= ATTENDEE_VERSION || store_write(store, upgrade_txn, NULL, error);
 }
+
+typedef struct {
+	guint current, older;
+} Formats;
+
+static gboolean format_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			     GError **error)
+{
+	Formats *f = data;
+
+	(void)w;
+	(void)more;
+	(void)error;
+	if (record_version(val->mv_data, val->mv_size) >= ATTENDEE_VERSION)
+		f->current++;
+	else
+		f->older++;
+	return TRUE;
+}
+
+gboolean store_attendee_formats(StoreTxn *txn, guint *current, guint *older, GError **error)
+{
+	Formats f = {0, 0};
+
+	if (!table_foreach(txn, &txn->store->attendees, format_visit, &f, error))
+		return FALSE;
+	*current = f.current;
+	*older = f.older;
+	return TRUE;
+}

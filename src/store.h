@@ -64,6 +64,11 @@ typedef gboolean (*StoreAttendeeFunc)(const Attendee *a, gpointer user_data);
 gboolean store_attendee_foreach(StoreTxn *txn, StoreAttendeeFunc fn, gpointer user_data,
 				GError **error);
 
+/* Counts the attendee records in the current record format and in an
+ * older one (which store_open() upgrades: a count of older ones other
+ * than 0 means a store an upgrade could not finish). */
+gboolean store_attendee_formats(StoreTxn *txn, guint *current, guint *older, GError **error);
+
 /* Sets *@seen to whether Message-ID @message_id was processed before. */
 gboolean store_seen_has(StoreTxn *txn, const char *message_id, gboolean *seen, GError **error);
 

@@ -6,7 +6,6 @@
 
 #include "text.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* TRUE when @s is printable ASCII with single spaces between words only:
@@ -22,24 +21,31 @@ static gboolean clean_ascii(const char *s)
 	return TRUE;
 }
 
-char *text_clean_line(const char *s)
+/* What becomes of a character when a string is squeezed. */
+typedef enum {
+	SQUEEZE_KEEP,
+	SQUEEZE_SPACE, /* a run of these is one space, none at either end */
+	SQUEEZE_DROP,
+} Squeeze;
+
+/* Returns valid UTF-8 @s with each character kept, dropped or made part of
+ * a single space as @classify says. */
+static char *squeeze(const char *s, Squeeze (*classify)(gunichar c))
 {
-	g_autofree char *valid = NULL;
-	GString *out;
+	GString *out = g_string_sized_new(strlen(s));
 	gboolean space = FALSE;
 
-	if (s == NULL)
-		return g_strdup("");
-	if (clean_ascii(s))
-		return g_strdup(s);
-	valid = g_utf8_make_valid(s, -1);
-	out = g_string_sized_new(strlen(valid));
-	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+	for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 
-		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 || g_unichar_isspace(c)) {
+		switch (classify(c)) {
+		case SQUEEZE_DROP:
+			continue;
+		case SQUEEZE_SPACE:
 			space = TRUE;
 			continue;
+		case SQUEEZE_KEEP:
+			break;
 		}
 		if (space && out->len > 0)
 			g_string_append_c(out, ' ');
@@ -49,11 +55,35 @@ char *text_clean_line(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+static Squeeze clean_class(gunichar c)
+{
+	return g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 || g_unichar_isspace(c)
+		   ? SQUEEZE_SPACE
+		   : SQUEEZE_KEEP;
+}
+
+char *text_clean_line(const char *s)
+{
+	g_autofree char *valid = NULL;
+
+	if (s == NULL)
+		return g_strdup("");
+	if (clean_ascii(s))
+		return g_strdup(s);
+	valid = g_utf8_make_valid(s, -1);
+	return squeeze(valid, clean_class);
+}
+
 char *text_clean_address(const char *s)
 {
 	g_autofree char *clean = text_clean_line(s);
 
 	return g_ascii_strdown(clean, -1);
+}
+
+static Squeeze fold_class(gunichar c)
+{
+	return g_unichar_ismark(c) ? SQUEEZE_DROP : g_unichar_isalnum(c) ? SQUEEZE_KEEP : SQUEEZE_SPACE;
 }
 
 char *text_fold(const char *s)
@@ -85,22 +115,7 @@ char *text_fold(const char *s)
 	valid = g_utf8_make_valid(s, -1);
 	folded = g_utf8_casefold(valid, -1);
 	decomposed = g_utf8_normalize(folded, -1, G_NORMALIZE_ALL);
-	out = g_string_sized_new(strlen(decomposed));
-	for (const char *p = decomposed; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (g_unichar_ismark(c))
-			continue;
-		if (!g_unichar_isalnum(c)) {
-			space = TRUE;
-			continue;
-		}
-		if (space && out->len > 0)
-			g_string_append_c(out, ' ');
-		space = FALSE;
-		g_string_append_unichar(out, c);
-	}
-	return g_string_free(out, FALSE);
+	return squeeze(decomposed, fold_class);
 }
 
 guint text_distance(const char *a, const char *b)

@@ -52,7 +52,7 @@ check 'per activity, taken of capacity with a bar' \
 check 'per country and per delegation' \
 	sh -c "grep -q 'HU Hungary: 1' '$T/digest.txt' && grep -q 'RS Serbia: 1' '$T/digest.txt' && grep -q 'Romanian delegation: 1' '$T/digest.txt'"
 check 'diets to prepare, grouped, and accessibility needs' \
-	sh -c "grep -q 'vegetarian: 2 (Ana Popescu, Kovács Zoltán)' '$T/digest.txt' && grep -q 'halal: 1' '$T/digest.txt' && grep -q 'Kovács Zoltán <zoltan@example.hu>: wheelchair access' '$T/digest.txt'"
+	sh -c "grep -q 'vegetarian: 2 (Ana Popescu, Kovács Zoltán)' '$T/digest.txt' && grep -q 'halal: 1' '$T/digest.txt' && grep -q 'wheelchair access: 1 (Kovács Zoltán)' '$T/digest.txt'"
 check 'problems: the quarantined message, new' grep -q 'Quarantined mail: 1 message(s) in .*/new, 1 new' "$T/digest.txt"
 check 'the robot ignored' grep -q 'djordje.petrovic@rda-belgrade.example.rs, .*Auto-Submitted: auto-replied' "$T/digest.txt"
 check 'the bounce, with its diagnostic' grep -q "#$row registered to nobody@tamk.example.fi: bounce: 5.1.1" "$T/digest.txt"
