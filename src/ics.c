@@ -14,6 +14,8 @@
 
 #include <libical/ical.h>
 
+#include "config.h"
+
 GQuark ics_error_quark(void)
 {
 	return g_quark_from_static_string("ics-error-quark");
@@ -36,8 +38,7 @@ static gboolean local_time(const char *day, const char *hhmm, struct icaltimetyp
 	char tail;
 
 	if (day == NULL || hhmm == NULL || sscanf(day, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 ||
-	    sscanf(hhmm, "%2d:%2d%c", &h, &mi, &tail) != 2 || !g_date_valid_dmy(d, mo, y) ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59) {
+	    !config_parse_time(hhmm, &h, &mi) || !g_date_valid_dmy(d, mo, y)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_TIME, "%s %s: not a day and a time",
 			    day != NULL ? day : "(none)", hhmm != NULL ? hhmm : "(none)");
 		return FALSE;

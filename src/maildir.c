@@ -57,13 +57,14 @@ static gboolean sync_dir(const char *path, GError **error)
  * microseconds, pid and a counter, then the host name. */
 static char *unique_name(void)
 {
-	static guint counter;
+	/* LMTP sessions deliver from threads of their own. */
+	static gint counter;
 	gint64 now = g_get_real_time();
 	g_autofree char *host = g_strdup(g_get_host_name());
 
 	g_strdelimit(host, "/:", '_');
 	return g_strdup_printf("%" G_GINT64_FORMAT ".M%06dP%dQ%u.%s", now / G_USEC_PER_SEC,
-			       (int)(now % G_USEC_PER_SEC), (int)getpid(), ++counter, host);
+			       (int)(now % G_USEC_PER_SEC), (int)getpid(), (guint)g_atomic_int_add(&counter, 1) + 1, host);
 }
 
 static gboolean write_all(int fd, const char *data, gsize len)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <iconv.h>
+#include "address.h"
 #include "mime.h"
 #include <string.h>
 #include <sys/stat.h>
@@ -553,8 +554,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 		msg->from_address = text_clean_address(spec);
 		msg->from_name = text_clean_line(internet_address_get_name(addr));
 	}
-	if (msg->from_address == NULL || strchr(msg->from_address, '@') == NULL ||
-	    strchr(msg->from_address, ' ') != NULL || msg->from_address[0] == '@') {
+	if (msg->from_address == NULL || !address_valid(msg->from_address)) {
 		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_NO_SENDER, "no usable From address");
 		return NULL;
 	}
@@ -592,4 +592,12 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	}
 	msg->body = body_text(&search, msg->from_address);
 	return g_steal_pointer(&msg);
+}
+
+char *message_decode_words(const char *text)
+{
+	mime_init();
+	if (text == NULL || strstr(text, "=?") == NULL)
+		return g_strdup(text != NULL ? text : "");
+	return g_mime_utils_header_decode_text(NULL, text);
 }

@@ -41,4 +41,9 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 
 void message_free(Message *msg);
 
+/* Returns @text with its RFC 2047 encoded words ("=?UTF-8?B?...?=")
+ * decoded, as a client that writes one in a body line meant it; newly
+ * allocated, and still to be cleaned before it is used. */
+char *message_decode_words(const char *text);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Message, message_free)

@@ -10,11 +10,11 @@
 
 #include <string.h>
 
+#include "address.h"
 #include "confirm.h"
 #include "csv.h"
 #include "digest.h"
 #include "register.h"
-#include "text.h"
 
 gboolean organiser_is(const Config *cfg, const char *address)
 {
@@ -25,11 +25,15 @@ gboolean organiser_is(const Config *cfg, const char *address)
  * another address. */
 gboolean organiser_command(const Request *req, const char *sender)
 {
+	g_autofree char *target = NULL;
+
 	if (req->command == COMMAND_BROADCAST || req->command == COMMAND_REPORT ||
 	    req->command == COMMAND_EXPORT)
 		return TRUE;
-	return req->command == COMMAND_CANCEL && req->argument != NULL &&
-	       strchr(req->argument, '@') != NULL && strstr(req->argument, sender) == NULL;
+	if (req->command != COMMAND_CANCEL || req->argument == NULL)
+		return FALSE;
+	target = address_parse(req->argument, NULL);
+	return target != NULL && strcmp(target, sender) != 0;
 }
 
 typedef struct {
@@ -111,13 +115,11 @@ static gboolean run_broadcast(Reply *r, GError **error)
 
 static gboolean run_organiser_cancel(Reply *r, GError **error)
 {
-	g_autofree char *target = text_clean_address(r->req->argument);
+	g_autofree char *target = address_parse(r->req->argument, NULL);
 	g_autoptr(Attendee) a = NULL, was = NULL;
 	GError *e = NULL;
 	Done done = {"cancel", 1};
 
-	g_strdelimit(target, "<>", ' ');
-	g_strstrip(target);
 	a = store_attendee_get(r->txn, target, &e);
 	if (e != NULL) {
 		g_propagate_error(error, e);

@@ -16,6 +16,7 @@
 
 #include "address.h"
 #include "country.h"
+#include "message.h"
 #include "text.h"
 
 /* Longest value kept from one field; longer ones are cut (names, diets). */
@@ -702,9 +703,12 @@ static Match read_choice(const Field *f, const char *item, const char **choice)
 
 /* --- other values -------------------------------------------------------------------- */
 
+/* A value as it may be kept: encoded words some clients leave in a body
+ * line decoded, then made one clean line, cut at @max characters. */
 static char *clean_value(const char *value, guint max)
 {
-	char *clean = text_clean_line(value);
+	g_autofree char *decoded = message_decode_words(value);
+	char *clean = text_clean_line(decoded);
 
 	if (g_utf8_strlen(clean, -1) > max) {
 		char *cut = g_utf8_substring(clean, 0, max);

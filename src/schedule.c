@@ -43,7 +43,7 @@ static gint64 local_instant(const Config *cfg, const GDate *date, const char *hh
 	g_autoptr(GDateTime) dt = NULL;
 	int h = 0, m = 0;
 
-	if (sscanf(hhmm, "%d:%d", &h, &m) != 2)
+	if (!config_parse_time(hhmm, &h, &m))
 		h = m = 0; /* config.c accepts only HH:MM */
 	dt = g_date_time_new(cfg->tz, g_date_get_year(date), g_date_get_month(date),
 			     g_date_get_day(date), h, m, 0);

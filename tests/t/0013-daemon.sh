@@ -136,8 +136,9 @@ set_conf lmtp "\"127.0.0.1:$port\""
 start_daemon
 smtp-source -L -m 20 -s 2 -f sender@example.org -t register@campus.example.org \
 	-F "$FIXTURES/gmail-alternative-qp.eml" "127.0.0.1:$port" >"$T/source.out" 2>&1
+source_status=$?
 check 'smtp-source -L hands over 20 messages without an error' \
-	sh -c "test \$? = 0 && ! grep -qi 'error\|fail' '$T/source.out'"
+	sh -c "test $source_status = 0 && ! grep -qi 'error\|fail' '$T/source.out'"
 stop_daemon TERM
 set_conf lmtp '""'
 
