@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "confirm.h"
+#include "forward.h"
+#include "grammar.h"
 #include "journal.h"
 #include "organiser.h"
 #include "register.h"
@@ -35,13 +37,30 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 
 	if (organiser_command(req, r->msg->from_address))
 		return organiser_handle(r, error);
+	/* What a cancellation or a sentence gives up, or a doubt about it. */
+	if (req->withdraw->len > 0 || req->withdraw_days->len > 0)
+		return register_withdraw(r, existing, error);
+	if (req->withdraw_text != NULL && req->problems->len > 0)
+		return reply_error(r, existing, error);
 	switch (req->command) {
 	case COMMAND_FORM:
 	case COMMAND_REGISTER:
 	case COMMAND_UPDATE:
 		if (req->people->len > 0)
 			return register_delegation(r, error);
-		return register_form(r, existing, error);
+		/* Nothing here for convene to read: a person's question, a
+		 * thank-you. An empty message gets the form. */
+		if (req->command == COMMAND_FORM && req->form_lines == 0) {
+			if (req->prose->len > 0 && r->ctx->cfg->organisers[0] != NULL)
+				return forward_to_organisers(r, existing, TRUE, error);
+			r->outcome->action = "help";
+			return reply_to_sender(r, "help", existing, error);
+		}
+		/* A question beside the form goes to the organisers as well. */
+		r->passed_on = forward_has_question(r) && r->ctx->cfg->organisers[0] != NULL;
+		if (!register_form(r, existing, error))
+			return FALSE;
+		return !r->passed_on || forward_to_organisers(r, existing, FALSE, error);
 	case COMMAND_CANCEL:
 		return register_cancel(r, existing, error);
 	case COMMAND_HELP:
@@ -117,9 +136,16 @@ static gboolean is_bounce(const Message *msg)
 	return msg->detail != NULL && g_str_has_prefix(msg->detail, "bounce-");
 }
 
+/* An out-of-office notice marked only by Exchange's header: its subject
+ * says what it is ("Automatic reply: ...", "Réponse automatique : ..."). */
+static gboolean absence_notice(const Config *cfg, const Message *msg)
+{
+	return msg->auto_response_suppress && grammar_robot_subject(cfg->grammar, msg->subject);
+}
+
 Request *command_parse(const Config *cfg, const Message *msg)
 {
-	if (is_bounce(msg) || msg->robot != NULL)
+	if (is_bounce(msg) || msg->robot != NULL || absence_notice(cfg, msg))
 		return NULL;
 	return request_parse(cfg, msg->subject, msg->detail, msg->body);
 }
@@ -129,7 +155,7 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 {
 	g_autoptr(Attendee) existing = NULL;
 	g_autofree char *token = NULL;
-	Reply r = {ctx, txn, msg, NULL, outcome, NULL, FALSE};
+	Reply r = {ctx, txn, msg, NULL, outcome, NULL, FALSE, FALSE};
 	gboolean seen = FALSE, ok;
 	const char *email;
 
@@ -147,6 +173,12 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 	if (msg->robot != NULL) {
 		outcome->action = "robot";
 		return journal_note_robot(txn, msg->from_address, msg->robot, ctx->now, error);
+	}
+	if (absence_notice(ctx->cfg, msg)) {
+		outcome->action = "robot";
+		return journal_note_robot(txn, msg->from_address,
+					  "X-Auto-Response-Suppress and an absence subject", ctx->now,
+					  error);
 	}
 
 	if (parsed != NULL && *parsed != NULL)
@@ -195,7 +227,7 @@ gboolean command_cancel_by_organisers(const CommandContext *ctx, StoreTxn *txn, 
 	    .subject = "",
 	    .body = "",
 	};
-	Reply r = {ctx, txn, &msg, NULL, outcome, cfg->languages[0], TRUE};
+	Reply r = {ctx, txn, &msg, NULL, outcome, cfg->languages[0], TRUE, FALSE};
 	g_autoptr(Attendee) a = NULL, was = NULL;
 	GError *e = NULL;
 	gboolean ok = TRUE;

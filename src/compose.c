@@ -20,7 +20,8 @@ const char *const compose_kinds[] = {"registered",	"updated",	"unchanged", "canc
 				     "status",		"error",	"help",	     "programme",
 				     "delegation",	"confirm-request", "waitlisted",
 				     "promoted",	"organiser-done", "broadcast", "itinerary",
-				     "daily-programme", "organiser-digest", NULL};
+				     "daily-programme", "organiser-digest", "forwarded",
+				     "organiser-forward", NULL};
 
 G_DEFINE_QUARK(convene-compose-error-quark, compose_error)
 
@@ -189,6 +190,8 @@ typedef struct {
 	const char *to_name;
 	const char *in_reply_to; /* "" for none */
 	const char *references;  /* "" for none */
+	const char *reply_to;    /* "" or NULL (version 1) for none */
+	const char *reply_to_name;
 	gboolean auto_replied;   /* an answer, not a mail of our own */
 	gint64 when;             /* its date, Unix seconds */
 	GVariant *attachments;   /* ATTACHMENTS_TYPE, owned; NULL for none */
@@ -211,6 +214,8 @@ enum {
 	DF_TO_NAME,
 	DF_IN_REPLY_TO,
 	DF_REFERENCES,
+	DF_REPLY_TO,
+	DF_REPLY_TO_NAME,
 	DF_AUTO_REPLIED,
 	DF_DATE,
 	DF_ATTACHMENTS,
@@ -225,10 +230,30 @@ static const RecordSpec draft_fields[DF_N] = {
     [DF_TO_NAME] = {"to_name", RECORD_STRING, FALSE},
     [DF_IN_REPLY_TO] = {"in_reply_to", RECORD_STRING, FALSE},
     [DF_REFERENCES] = {"references", RECORD_STRING, FALSE},
+    [DF_REPLY_TO] = {"reply_to", RECORD_STRING, FALSE},
+    [DF_REPLY_TO_NAME] = {"reply_to_name", RECORD_STRING, FALSE},
     [DF_AUTO_REPLIED] = {"auto_replied", RECORD_BOOLEAN, FALSE},
     [DF_DATE] = {"date", RECORD_INT64, TRUE},
     [DF_ATTACHMENTS] = {"attachments", RECORD_BYTES, FALSE},
 };
+
+/* Returns a message passed on whole as a message/rfc822 part, as mail
+ * clients forward as an attachment; one GMime cannot read goes as the file
+ * it is. */
+static GMimeObject *message_part(const char *filename, const void *bytes, gsize len)
+{
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(bytes, len);
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+	g_autoptr(GMimeMessage) m = g_mime_parser_construct_message(parser, NULL);
+	GMimeMessagePart *part;
+
+	if (m == NULL)
+		return NULL;
+	part = g_mime_message_part_new_with_message("rfc822", m);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	g_mime_object_set_content_disposition_parameter(GMIME_OBJECT(part), "filename", filename);
+	return GMIME_OBJECT(part);
+}
 
 /* Returns the attachment (@filename, @type, @method, @data) as a MIME part
  * offered as a file. Base64, so that a CSV's CRLF line ends and BOM, or a
@@ -246,7 +271,20 @@ static GMimeObject *attachment_part(const char *filename, const char *type, cons
 	g_autoptr(GMimeDataWrapper) wrapper =
 	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
-	g_mime_content_type_set_parameter(ct, "charset", "utf-8");
+	if (strcmp(type, "message/rfc822") == 0) {
+		GMimeObject *whole = message_part(filename, bytes, len);
+
+		if (whole != NULL) {
+			g_object_unref(part);
+			return whole;
+		}
+		g_object_unref(part);
+		part = g_mime_part_new_with_type("application", "octet-stream");
+		ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+		method = "";
+	} else {
+		g_mime_content_type_set_parameter(ct, "charset", "utf-8");
+	}
 	if (*method != '\0')
 		g_mime_content_type_set_parameter(ct, "method", method);
 	g_mime_part_set_content(part, wrapper);
@@ -325,7 +363,7 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	const Template *html = NULL;
 	g_autofree char *subject = NULL, *body = NULL, *markup = NULL, *unused = NULL;
 	g_autofree char *clean_subject = NULL, *to_name = NULL, *in_reply_to = NULL;
-	g_autofree char *references = NULL;
+	g_autofree char *references = NULL, *reply_to = NULL, *reply_to_name = NULL;
 	g_autoptr(GString) draft = record_new();
 	OutboxRow *row;
 
@@ -338,12 +376,18 @@ OutboxRow *compose_mail(Composer *c, const ComposeMail *mail, gint64 now, GError
 	to_name = text_clean_line(mail->to_name);
 	in_reply_to = text_clean_line(mail->in_reply_to);
 	references = text_clean_line(mail->references);
+	if (mail->reply_to != NULL) {
+		reply_to = text_clean_address(mail->reply_to);
+		reply_to_name = text_clean_line(mail->reply_to_name);
+	}
 	if (!record_add_string(draft, "lang", mail->lang) ||
 	    !record_add_string(draft, "subject", clean_subject) ||
 	    !record_add_string(draft, "text", body) || !record_add_string(draft, "html", markup) ||
 	    !record_add_string(draft, "to_name", to_name) ||
 	    !record_add_string(draft, "in_reply_to", in_reply_to) ||
-	    !record_add_string(draft, "references", references)) {
+	    !record_add_string(draft, "references", references) ||
+	    !record_add_string(draft, "reply_to", reply_to) ||
+	    !record_add_string(draft, "reply_to_name", reply_to_name)) {
 		g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_DRAFT,
 			    "the %s mail to %s is not valid UTF-8", mail->kind, mail->to_address);
 		return NULL;
@@ -418,6 +462,9 @@ static gboolean draft_read(GBytes *bytes, Draft *d)
 		    f[DF_IN_REPLY_TO].present ? record_field_string(&f[DF_IN_REPLY_TO]) : "";
 		d->references =
 		    f[DF_REFERENCES].present ? record_field_string(&f[DF_REFERENCES]) : "";
+		d->reply_to = f[DF_REPLY_TO].present ? record_field_string(&f[DF_REPLY_TO]) : "";
+		d->reply_to_name =
+		    f[DF_REPLY_TO_NAME].present ? record_field_string(&f[DF_REPLY_TO_NAME]) : "";
 		d->auto_replied = record_field_boolean(&f[DF_AUTO_REPLIED]);
 		d->when = record_field_int64(&f[DF_DATE]);
 		attachments = record_field_bytes(&f[DF_ATTACHMENTS]);
@@ -467,6 +514,9 @@ GBytes *compose_finish(const Config *cfg, const OutboxRow *row, GError **error)
 	}
 	if (*d.references != '\0')
 		g_mime_object_set_header(GMIME_OBJECT(m), "References", d.references, NULL);
+	if (d.reply_to != NULL && *d.reply_to != '\0')
+		g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_REPLY_TO,
+					   *d.reply_to_name ? d.reply_to_name : NULL, d.reply_to);
 	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted",
 				 d.auto_replied ? "auto-replied" : "auto-generated", NULL);
 	g_mime_object_set_header(GMIME_OBJECT(m), "X-Loop", cfg->event_address, NULL);

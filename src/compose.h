@@ -45,7 +45,8 @@ gboolean compose_check_templates(const Config *cfg, GError **error);
 /* A file that goes with a mail. */
 typedef struct {
 	const char *filename;      /* as offered to the reader: "itinerary.ics" */
-	const char *type;          /* "text/calendar", "text/csv": UTF-8 text */
+	const char *type;          /* "text/calendar", "text/csv": UTF-8 text; or
+				    * "message/rfc822": a message passed on whole */
 	const char *method;        /* text/calendar's iTIP method, or NULL */
 	GBytes *data;              /* borrowed */
 } ComposeAttachment;
@@ -58,6 +59,8 @@ typedef struct {
 	const char *to_name;       /* may be NULL */
 	const char *in_reply_to;   /* Message-ID answered, without <>, or NULL */
 	const char *references;    /* References to give, or NULL */
+	const char *reply_to;      /* Reply-To address, already clean, or NULL */
+	const char *reply_to_name; /* may be NULL */
 	gboolean auto_replied;     /* answer (auto-replied) or notice (auto-generated) */
 	const ComposeAttachment *attachments; /* borrowed; may be NULL */
 	guint n_attachments;

@@ -62,6 +62,29 @@ gboolean confirm_ask(Reply *r, const char *action, const Attendee *shown, GError
 			  TRUE, error);
 }
 
+/* Gives @to every field @from gives, over what @to had. */
+static void merge_fields(RequestFields *to, const RequestFields *from)
+{
+	GHashTableIter it;
+	gpointer id, values;
+
+	g_hash_table_iter_init(&it, from->values);
+	while (g_hash_table_iter_next(&it, &id, &values)) {
+		GPtrArray *copy;
+
+		/* Whose request it is was settled by the round trip. */
+		if (strcmp(id, "email") == 0)
+			continue;
+		copy = g_ptr_array_new_with_free_func(g_free);
+
+		for (guint i = 0; i < ((GPtrArray *)values)->len; i++)
+			g_ptr_array_add(copy, g_strdup(g_ptr_array_index((GPtrArray *)values, i)));
+		g_hash_table_replace(to->values, g_strdup(id), copy);
+		g_hash_table_replace(to->lines, g_strdup(id),
+				     g_hash_table_lookup(from->lines, id));
+	}
+}
+
 gboolean confirm_handle(Reply *r, const char *token, GError **error)
 {
 	const CommandContext *ctx = r->ctx;
@@ -71,6 +94,7 @@ gboolean confirm_handle(Reply *r, const char *token, GError **error)
 	Reply again;
 	GError *e = NULL;
 	const char *target;
+	g_autoptr(Request) added = NULL;
 
 	p = store_pending_get(r->txn, token, &e);
 	if (e != NULL) {
@@ -85,6 +109,10 @@ gboolean confirm_handle(Reply *r, const char *token, GError **error)
 				    token, NULL);
 		return reply_error(r, NULL, error);
 	}
+	/* Lines written in the reply that confirms count with the request
+	 * confirmed; a problem in them is answered, and the request waits. */
+	if (r->req->problems->len > 0)
+		return reply_error(r, NULL, error);
 	if (!store_pending_delete(r->txn, token, error))
 		return FALSE;
 
@@ -97,8 +125,11 @@ gboolean confirm_handle(Reply *r, const char *token, GError **error)
 	    .body = p->body,
 	    .detail = p->detail,
 	};
-	request_free(r->req);
+	added = g_steal_pointer(&r->req);
 	r->req = request_parse(ctx->cfg, p->subject, p->detail, p->body);
+	merge_fields(&r->req->fields, &added->fields);
+	for (guint i = 0; i < added->notes->len; i++)
+		g_ptr_array_add(r->req->notes, g_ptr_array_steal_index(added->notes, i--));
 	again = *r;
 	again.msg = &original;
 	again.confirmed = TRUE;

@@ -47,6 +47,7 @@ typedef struct {
 
 	/* changes and robots, from the journal */
 	JsonArray *registered, *updated, *cancelled, *robots, *bounces;
+	JsonArray *forwarded; /* people's messages passed to the organisers */
 	guint changes, changes_shown;
 
 	/* figures, from the attendees */
@@ -135,6 +136,19 @@ static gboolean add_entry(const StoreJournalEntry *e, gpointer data)
 	if (strcmp(e->action, "robot") == 0) {
 		set_text(o, "reason", e->detail);
 		json_array_add_object_element(d->robots, o);
+		return TRUE;
+	}
+	if (strcmp(e->action, "forwarded") == 0) {
+		JsonArray *lines = json_array_new();
+
+		set_text(o, "subject", e->detail);
+		for (guint i = 0; i < e->after->len; i++)
+			json_array_add_string_element(lines, g_ptr_array_index(e->after, i));
+		json_object_set_array_member(o, "lines", lines);
+		if (json_array_get_length(d->forwarded) < DIGEST_LIST_MAX)
+			json_array_add_object_element(d->forwarded, o);
+		else
+			json_object_unref(o);
 		return TRUE;
 	}
 	d->changes++;
@@ -534,6 +548,7 @@ static void digest_clear(Digest *d)
 	g_clear_pointer(&d->updated, json_array_unref);
 	g_clear_pointer(&d->cancelled, json_array_unref);
 	g_clear_pointer(&d->robots, json_array_unref);
+	g_clear_pointer(&d->forwarded, json_array_unref);
 	g_clear_pointer(&d->bounces, json_array_unref);
 	g_clear_pointer(&d->failed, json_array_unref);
 	g_clear_pointer(&d->deferred, json_array_unref);
@@ -634,6 +649,8 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	}
 	json_object_set_boolean_member(ctx, "preview", !w->scheduled);
 	json_object_set_object_member(ctx, "changes", changes_json(d));
+	json_object_set_boolean_member(ctx, "any_forwarded", json_array_get_length(d->forwarded) > 0);
+	json_object_set_array_member(ctx, "forwarded", g_steal_pointer(&d->forwarded));
 	totals = json_object_new();
 	json_object_set_int_member(totals, "confirmed", d->confirmed);
 	json_object_set_int_member(totals, "pending", d->pending);
@@ -668,6 +685,7 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	    .updated = json_array_new(),
 	    .cancelled = json_array_new(),
 	    .robots = json_array_new(),
+	    .forwarded = json_array_new(),
 	    .bounces = json_array_new(),
 	    .failed = json_array_new(),
 	    .deferred = json_array_new(),

@@ -25,11 +25,12 @@ const char *const grammar_problem_codes[] = {
     "guessed-value",	"guessed-key",	    "missing-field",	  "not-registered",
     "registration-closed", "overlap",	    "not-eligible",	  "deadline-passed",
     "event-over",	"token-invalid",    "token-expired",	  "attendee-without-address",
-    "day-added",	NULL,
+    "day-added",	"cancel-unclear",   "withdraw-all",	  "not-held",
+    NULL,
 };
 
 /* The groups of [words] every language must have. */
-static const char *const word_groups[] = {"all", "none", "yes", "no", "and", "from", "to", "filler", NULL};
+static const char *const word_groups[] = {"all", "none", "yes", "no", "and", "from", "to", "filler", "withdraw", NULL};
 static const char *const format_names[] = {"day", "span", "moment", "separator", "yes", "no", NULL};
 static const char *const status_names[] = {"pending", "confirmed", "cancelled", NULL};
 
@@ -54,6 +55,7 @@ struct _Grammar {
 	GHashTable *commands; /* folded → Meaning (command + 1) */
 	guint command_words;
 	GHashTable *words;    /* "group/folded" → Meaning (NULL) */
+	GHashTable *phrases;  /* group → GPtrArray of char *: its words, folded, " "-padded */
 	GHashTable *weekdays; /* folded → Meaning (1 … 7) */
 	GHashTable *months;   /* folded → Meaning (1 … 12) */
 	char *month_names[13];/* folded full names, for prefixes */
@@ -141,6 +143,7 @@ void grammar_free(Grammar *g)
 	g_hash_table_unref(g->attendee);
 	g_hash_table_unref(g->commands);
 	g_hash_table_unref(g->words);
+	g_hash_table_unref(g->phrases);
 	g_hash_table_unref(g->weekdays);
 	g_hash_table_unref(g->months);
 	for (guint i = 0; i < G_N_ELEMENTS(g->month_names); i++)
@@ -253,11 +256,19 @@ static void index_language(Grammar *g, const Language *l, guint index, const GPt
 	for (const char *const *group = lang_names(l, "words"); *group != NULL; group++) {
 		const char *const *words = lang_list(l, "words", *group);
 
+		GPtrArray *phrases = g_hash_table_lookup(g->phrases, *group);
+
+		if (phrases == NULL) {
+			phrases = g_ptr_array_new_with_free_func(g_free);
+			g_hash_table_insert(g->phrases, g_strdup(*group), phrases);
+		}
 		for (guint k = 0; words != NULL && words[k] != NULL; k++) {
 			g_autofree char *folded = text_fold(words[k]);
 
-			if (*folded != '\0')
-				add_folded(g->words, g_strconcat(*group, "/", folded, NULL), NULL, bit);
+			if (*folded == '\0')
+				continue;
+			add_folded(g->words, g_strconcat(*group, "/", folded, NULL), NULL, bit);
+			g_ptr_array_add(phrases, g_strconcat(" ", folded, " ", NULL));
 		}
 	}
 	for (int d = 1; d <= 7; d++) {
@@ -383,6 +394,8 @@ Grammar *grammar_new(const GPtrArray *langs, const Language *mail, const GPtrArr
 	g->attendee = meaning_table();
 	g->commands = meaning_table();
 	g->words = meaning_table();
+	g->phrases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_ptr_array_unref);
 	g->weekdays = meaning_table();
 	g->months = meaning_table();
 	g->languages = meaning_table();
@@ -500,6 +513,17 @@ gboolean grammar_word(const Grammar *g, const char *group, const char *folded, g
 	if (langs != NULL)
 		*langs = m != NULL ? m->langs : 0;
 	return m != NULL;
+}
+
+gboolean grammar_contains(const Grammar *g, const char *group, const char *folded)
+{
+	GPtrArray *phrases = g_hash_table_lookup(g->phrases, group);
+	g_autofree char *padded = g_strconcat(" ", folded, " ", NULL);
+
+	for (guint i = 0; phrases != NULL && i < phrases->len; i++)
+		if (strstr(padded, g_ptr_array_index(phrases, i)) != NULL)
+			return TRUE;
+	return FALSE;
 }
 
 int grammar_weekday(const Grammar *g, const char *folded, guint32 *langs)

@@ -75,6 +75,11 @@ guint grammar_command_words(const Grammar *g);
  * the words mail.conf lists for them, in every language. */
 gboolean grammar_word(const Grammar *g, const char *group, const char *folded, guint32 *langs);
 
+/* TRUE when one of the words of @group stands, as whole words, in
+ * @folded (a folded line): "can no longer come" in "i can no longer come
+ * on tuesday". */
+gboolean grammar_contains(const Grammar *g, const char *group, const char *folded);
+
 /* The weekday (1 = Monday) or month (1 = January) @folded names, a name or
  * an abbreviation (months also by their first three letters or more), or
  * 0. *@langs, when not NULL, is set to the languages that name it so. */

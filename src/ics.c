@@ -104,8 +104,6 @@ static icalcomponent *vevent(const IcsCalendar *cal, const IcsEvent *ev, struct 
 {
 	icalcomponent *e = icalcomponent_new(ICAL_VEVENT_COMPONENT);
 	g_autofree char *organiser = g_strconcat("mailto:", cal->organiser_address, NULL);
-	g_autofree char *attendee = g_strconcat("mailto:", cal->attendee_address, NULL);
-	icalproperty *who;
 
 	icalcomponent_add_property(e, icalproperty_new_uid(ev->uid));
 	icalcomponent_add_property(e, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
@@ -122,13 +120,10 @@ static icalcomponent *vevent(const IcsCalendar *cal, const IcsEvent *ev, struct 
 								  ? ICAL_STATUS_CANCELLED
 								  : ICAL_STATUS_CONFIRMED));
 	icalcomponent_add_property(e, icalproperty_new_transp(ICAL_TRANSP_OPAQUE));
+	/* A published agenda names who publishes it (RFC 5546 wants an
+	 * ORGANIZER) and no ATTENDEE: there is nothing to accept or decline. */
 	icalcomponent_add_property(
 	    e, person(icalproperty_new_organizer(organiser), cal->organiser_name));
-	/* Already registered: nothing to accept, and no reply is wanted. */
-	who = person(icalproperty_new_attendee(attendee), cal->attendee_name);
-	icalproperty_add_parameter(who, icalparameter_new_partstat(ICAL_PARTSTAT_ACCEPTED));
-	icalproperty_add_parameter(who, icalparameter_new_rsvp(ICAL_RSVP_FALSE));
-	icalcomponent_add_property(e, who);
 	return e;
 }
 
@@ -161,8 +156,9 @@ GBytes *ics_calendar_new(const IcsCalendar *cal, const IcsEvent *events, guint n
 	    vcal, icalproperty_new_prodid("-//convene//convene " PACKAGE_VERSION "//EN"));
 	icalcomponent_add_property(vcal, icalproperty_new_version("2.0"));
 	icalcomponent_add_property(vcal, icalproperty_new_calscale("GREGORIAN"));
-	icalcomponent_add_property(
-	    vcal, icalproperty_new_method(cal->cancel ? ICAL_METHOD_CANCEL : ICAL_METHOD_REQUEST));
+	/* A personal agenda, published: never a meeting request that a
+	 * calendar would offer to accept or decline, and answer. */
+	icalcomponent_add_property(vcal, icalproperty_new_method(ICAL_METHOD_PUBLISH));
 	if (n > 0)
 		icalcomponent_add_component(vcal,
 					    vtimezone(zone, cal->tzid, first_year, last_year));

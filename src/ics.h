@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* ics.h: iCalendar files (RFC 5545) for attendees' calendars, sent as iTIP
- * requests and cancellations (RFC 5546). The only module that knows which
- * library writes them. */
+/* ics.h: iCalendar files (RFC 5545) for attendees' calendars, published
+ * (iTIP METHOD:PUBLISH, RFC 5546): a personal agenda that calendars import,
+ * where a withdrawn activity is its event again, STATUS:CANCELLED, with a
+ * higher SEQUENCE. The only module that knows which library writes them. */
 #pragma once
 
 #include <glib.h>
@@ -29,11 +30,9 @@ typedef struct {
 	const char *tzid;	    /* IANA zone of every event's times */
 	const char *organiser_name; /* may be NULL */
 	const char *organiser_address;
-	const char *attendee_name; /* may be NULL */
-	const char *attendee_address;
 	guint sequence;	 /* SEQUENCE of every event */
 	gint64 stamp;	 /* DTSTAMP, Unix seconds */
-	gboolean cancel; /* METHOD:CANCEL rather than METHOD:REQUEST */
+	gboolean cancel; /* every event withdrawn: the registration is cancelled */
 } IcsCalendar;
 
 /* Returns the text of a VCALENDAR (CRLF line ends) holding @n @events and

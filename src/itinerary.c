@@ -150,8 +150,6 @@ static GBytes *calendar(const Config *cfg, const Attendee *a, const GPtrArray *c
 	    .tzid = cfg->event_timezone,
 	    .organiser_name = cfg->event_name,
 	    .organiser_address = cfg->event_address,
-	    .attendee_name = a->name,
-	    .attendee_address = a->email,
 	    .sequence = sequence,
 	    .stamp = now,
 	    .cancel = cancel,
@@ -189,26 +187,24 @@ static gboolean queue_mail(StoreTxn *txn, Composer *composer, const char *kind, 
 	return row != NULL && store_outbox_add(txn, row, error);
 }
 
-gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, const Attendee *a,
-			 ItineraryReason reason, gint64 now, gboolean *queued, GError **error)
+gboolean itinerary_build(StoreTxn *txn, Composer *composer, const Config *cfg, const Attendee *a,
+			 ItineraryReason reason, gint64 now, JsonObject *ctx, GBytes **ics,
+			 gboolean *tell, GError **error)
 {
 	const char *lang = language_of(cfg, a);
 	gboolean coming = a->status == ATTENDEE_CONFIRMED;
 	g_autoptr(StoreItinerary) state = NULL;
 	g_autoptr(GPtrArray) current = NULL, sent = NULL, withdrawn = NULL, waiting = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GBytes) ics = NULL;
-	g_autoptr(JsonObject) ctx = json_object_new();
-	JsonArray *gone = json_array_new();
+	JsonArray *gone;
 	GError *local = NULL;
 	gboolean changed;
 	guint sequence;
-	ComposeAttachment att = {"itinerary.ics", "text/calendar", NULL, NULL};
 
-	*queued = FALSE;
+	*tell = FALSE;
+	*ics = NULL;
 	state = store_itinerary_get(txn, a->email, &local);
 	if (local != NULL) {
-		json_array_unref(gone);
 		g_propagate_error(error, local);
 		return FALSE;
 	}
@@ -221,15 +217,11 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 	for (guint i = 0; i < sent->len; i++) {
 		const ConfigActivity *act = g_ptr_array_index(sent, i);
 
-		if (!g_ptr_array_find(current, act, NULL)) {
+		if (!g_ptr_array_find(current, act, NULL))
 			g_ptr_array_add(withdrawn, (gpointer)act);
-			json_array_add_object_element(gone, compose_activity(composer, act, lang));
-		}
 	}
-	if (!coming && withdrawn->len == 0) {
-		json_array_unref(gone);
+	if (!coming && withdrawn->len == 0)
 		return TRUE;
-	}
 	for (guint i = 0; i < current->len; i++)
 		g_ptr_array_add(
 		    ids, g_strdup(((const ConfigActivity *)g_ptr_array_index(current, i))->id));
@@ -237,18 +229,14 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 	/* A calendar's first SEQUENCE is 0; every change raises it. */
 	sequence = state->sent_at == 0 ? 0 : state->sequence + (changed ? 1 : 0);
 	if (current->len + withdrawn->len > 0) {
-		ics = calendar(cfg, a, current, withdrawn, sequence, !coming, now, error);
-		if (ics == NULL) {
-			json_array_unref(gone);
+		*ics = calendar(cfg, a, current, withdrawn, sequence, !coming, now, error);
+		if (*ics == NULL)
 			return FALSE;
-		}
-		att.method = coming ? "REQUEST" : "CANCEL";
-		att.data = ics;
 	}
-
-	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
-	json_object_set_object_member(ctx, "attendee",
-				      context_attendee(composer, cfg, a, lang, CONTEXT_FULL));
+	gone = json_array_new();
+	for (guint i = 0; i < withdrawn->len; i++)
+		json_array_add_object_element(
+		    gone, compose_activity(composer, g_ptr_array_index(withdrawn, i), lang));
 	json_object_set_array_member(ctx, "days", days_json(composer, cfg, a, current, waiting, lang));
 	json_object_set_boolean_member(ctx, "any_withdrawn", withdrawn->len > 0);
 	json_object_set_array_member(ctx, "withdrawn", gone);
@@ -256,20 +244,38 @@ gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, c
 	json_object_set_boolean_member(ctx, "changed", state->sent_at != 0 && changed && coming);
 	json_object_set_boolean_member(ctx, "reminder", reason == ITINERARY_REMINDER);
 	json_object_set_boolean_member(ctx, "cancelled", !coming);
-	json_object_set_boolean_member(ctx, "calendar", ics != NULL);
+	json_object_set_boolean_member(ctx, "calendar", *ics != NULL);
 	json_object_set_int_member(ctx, "days_before", cfg->itinerary_days_before);
 	json_object_set_int_member(ctx, "sequence", sequence);
-	if (!queue_mail(txn, composer, "itinerary", lang, ctx, a, ics != NULL ? &att : NULL, now,
-			error))
-		return FALSE;
 
 	g_ptr_array_set_size(state->activities, 0);
 	for (guint i = 0; i < ids->len; i++)
 		g_ptr_array_add(state->activities, g_strdup(g_ptr_array_index(ids, i)));
 	state->sequence = sequence;
 	state->sent_at = now;
-	*queued = TRUE;
+	*tell = TRUE;
 	return store_itinerary_put(txn, a->email, state, error);
+}
+
+gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, const Attendee *a,
+			 ItineraryReason reason, gint64 now, gboolean *queued, GError **error)
+{
+	const char *lang = language_of(cfg, a);
+	g_autoptr(JsonObject) ctx = json_object_new();
+	g_autoptr(GBytes) ics = NULL;
+	ComposeAttachment att = {"itinerary.ics", "text/calendar", "PUBLISH", NULL};
+
+	*queued = FALSE;
+	if (!itinerary_build(txn, composer, cfg, a, reason, now, ctx, &ics, queued, error))
+		return FALSE;
+	if (!*queued)
+		return TRUE;
+	att.data = ics;
+	json_object_set_object_member(ctx, "event", compose_event(composer, lang));
+	json_object_set_object_member(ctx, "attendee",
+				      context_attendee(composer, cfg, a, lang, CONTEXT_FULL));
+	return queue_mail(txn, composer, "itinerary", lang, ctx, a, ics != NULL ? &att : NULL, now,
+			  error);
 }
 
 /* Whether @act is a session for everyone: no sign-up limit, no country. */

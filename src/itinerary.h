@@ -27,6 +27,16 @@ typedef enum {
 gboolean itinerary_queue(StoreTxn *txn, Composer *composer, const Config *cfg, const Attendee *a,
 			 ItineraryReason reason, gint64 now, gboolean *queued, GError **error);
 
+/* Fills @ctx with @a's itinerary as itinerary_queue() tells it (days,
+ * withdrawn, first, changed, reminder, cancelled, calendar, sequence) and
+ * sets *@ics to its calendar (NULL when it has no event), recording in
+ * @txn what the attendee's calendar is told: for an answer that carries
+ * the itinerary itself. *@tell is FALSE when there is nothing to tell; the
+ * caller frees *@ics. */
+gboolean itinerary_build(StoreTxn *txn, Composer *composer, const Config *cfg, const Attendee *a,
+			 ItineraryReason reason, gint64 now, JsonObject *ctx, GBytes **ics,
+			 gboolean *tell, GError **error);
+
 /* Returns TRUE if @a comes on @date ("YYYY-MM-DD"): confirmed, and that day
  * is one of theirs or holds one of their activities. */
 gboolean itinerary_attends(const Config *cfg, const Attendee *a, const char *date);

@@ -108,3 +108,19 @@ gboolean journal_note_robot(StoreTxn *txn, const char *from, const char *reason,
 	e->detail = g_strdup(reason);
 	return store_journal_add(txn, e, error);
 }
+
+gboolean journal_note_forward(StoreTxn *txn, const char *from, const char *name,
+			      const char *subject, const GPtrArray *lines, gint64 now,
+			      GError **error)
+{
+	g_autoptr(StoreJournalEntry) e = store_journal_entry_new();
+
+	e->when = now;
+	e->action = g_strdup("forwarded");
+	e->email = g_strdup(from);
+	e->name = g_strdup(name);
+	e->detail = g_strdup(subject);
+	for (guint i = 0; i < lines->len && i < JOURNAL_FORWARD_LINES; i++)
+		add_field(e, "text", g_strdup(""), g_strdup(g_ptr_array_index(lines, i)));
+	return store_journal_add(txn, e, error);
+}

@@ -25,5 +25,15 @@ gboolean journal_note_change(StoreTxn *txn, const Config *cfg, const Attendee *b
 gboolean journal_note_robot(StoreTxn *txn, const char *from, const char *reason, gint64 now,
 			    GError **error);
 
+/* How many of a passed-on message's lines the journal keeps. */
+#define JOURNAL_FORWARD_LINES 3
+
+/* Notes that a person's message (from @from, @name, with @subject) was
+ * passed to the organisers, with its first @lines (char *, the person's
+ * own, already clean), for the digest. Write txn only. */
+gboolean journal_note_forward(StoreTxn *txn, const char *from, const char *name,
+			      const char *subject, const GPtrArray *lines, gint64 now,
+			      GError **error);
+
 /* The mark holding when the first registration was noted (its when). */
 #define JOURNAL_FIRST_REGISTRATION "first-registration"

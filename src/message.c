@@ -41,6 +41,7 @@ void message_free(Message *msg)
 	g_free(msg->content_language);
 	g_free(msg->dsn_recipient);
 	g_free(msg->dsn_diagnostic);
+	g_clear_pointer(&msg->raw, g_bytes_unref);
 	g_free(msg);
 }
 
@@ -82,8 +83,74 @@ static const char *header(GMimeMessage *m, const char *name)
 	return g_mime_object_get_header(GMIME_OBJECT(m), name);
 }
 
-/* Returns why @m is machine mail that must not be answered (RFC 3834 and
- * the list-manager conventions), or NULL for a person's mail. */
+/* Headers only robots write: Exchange's inbox rules, and the autoreply
+ * markers of mail clients and servers that do not write Auto-Submitted. */
+static const char *const autoreply_headers[] = {"X-Autoreply", "X-Autorespond",
+						"X-MS-Exchange-Inbox-Rules-Loop"};
+
+static GByteArray *part_bytes(GMimePart *part);
+
+/* The iTIP methods a calendar client sends back on its own: an answer to
+ * an invitation, a counter-proposal, a request for the latest version. */
+static const char *calendar_robot_method(const char *method)
+{
+	static const char *const methods[] = {"REPLY", "COUNTER", "REFRESH"};
+	g_autofree char *clean = text_clean_line(method);
+
+	for (guint i = 0; i < G_N_ELEMENTS(methods); i++)
+		if (g_ascii_strcasecmp(clean, methods[i]) == 0)
+			return methods[i];
+	return NULL;
+}
+
+/* TRUE when @obj holds a text/calendar part whose iTIP method (its
+ * Content-Type's method, else its METHOD line) is one a calendar client
+ * sends by itself; *@method is that method (static). */
+static gboolean calendar_reply(GMimeObject *obj, int depth, const char **method)
+{
+	GMimeContentType *ct;
+
+	if (obj == NULL || depth > MESSAGE_MAX_DEPTH)
+		return FALSE;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			if (calendar_reply(g_mime_multipart_get_part(mp, i), depth + 1, method))
+				return TRUE;
+		return FALSE;
+	}
+	ct = g_mime_object_get_content_type(obj);
+	if (!GMIME_IS_PART(obj) || !g_mime_content_type_is_type(ct, "text", "calendar"))
+		return FALSE;
+	if (g_mime_content_type_get_parameter(ct, "method") != NULL) {
+		*method = calendar_robot_method(g_mime_content_type_get_parameter(ct, "method"));
+		return *method != NULL;
+	}
+	{
+		g_autoptr(GByteArray) bytes = part_bytes(GMIME_PART(obj));
+		g_autofree char *text = NULL;
+		const char *line;
+
+		if (bytes == NULL)
+			return FALSE;
+		text = g_strndup((const char *)bytes->data, MIN(bytes->len, 65536));
+		for (line = text; line != NULL; line = strchr(line, '\n')) {
+			line += *line == '\n';
+			if (g_ascii_strncasecmp(line, "METHOD:", 7) == 0) {
+				g_autofree char *value = g_strndup(line + 7, strcspn(line + 7, "\r\n"));
+
+				*method = calendar_robot_method(value);
+				return *method != NULL;
+			}
+		}
+	}
+	return FALSE;
+}
+
+/* Returns why @m is machine mail that must not be answered (RFC 3834, the
+ * list-manager conventions, the marks of autoresponders that ignore them,
+ * and calendar clients' own answers), or NULL for a person's mail. */
 static char *robot_reason(GMimeMessage *m, const char *from, const char *own_address)
 {
 	static const char *const list_headers[] = {"List-Id", "List-Unsubscribe", "List-Post",
@@ -105,9 +172,21 @@ static char *robot_reason(GMimeMessage *m, const char *from, const char *own_add
 		g_autofree char *clean = text_clean_line(v);
 
 		if (g_ascii_strcasecmp(clean, "bulk") == 0 || g_ascii_strcasecmp(clean, "junk") == 0 ||
-		    g_ascii_strcasecmp(clean, "list") == 0)
+		    g_ascii_strcasecmp(clean, "list") == 0 ||
+		    g_ascii_strcasecmp(clean, "auto_reply") == 0)
 			return g_strdup_printf("Precedence: %s", clean);
 	}
+	/* What out-of-office robots that ignore RFC 3834 write instead. */
+	for (guint i = 0; i < G_N_ELEMENTS(autoreply_headers); i++) {
+		v = header(m, autoreply_headers[i]);
+		if (v != NULL) {
+			g_autofree char *clean = text_clean_line(v);
+
+			return g_strdup_printf("%s: %s", autoreply_headers[i], clean);
+		}
+	}
+	if (calendar_reply(body, 0, &v))
+		return g_strdup_printf("calendar %s (iMIP)", v);
 	for (guint i = 0; i < G_N_ELEMENTS(list_headers); i++)
 		if (header(m, list_headers[i]) != NULL)
 			return g_strdup_printf("%s header", list_headers[i]);
@@ -502,6 +581,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	InternetAddressList *from;
 	InternetAddress *addr = NULL;
 	BodySearch search = {0};
+	g_autoptr(GMappedFile) mapped = NULL;
 	struct stat st;
 	int fd;
 
@@ -523,6 +603,9 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 			    (long long)st.st_size, max_size);
 		return NULL;
 	}
+	/* Mapped, not read: the bytes are only touched if the message is
+	 * passed on to the organisers whole. */
+	mapped = st.st_size > 0 ? g_mapped_file_new_from_fd(fd, FALSE, NULL) : NULL;
 	stream = g_mime_stream_fs_new(fd);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -533,6 +616,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	}
 
 	msg = g_new0(Message, 1);
+	msg->raw = mapped != NULL ? g_mapped_file_get_bytes(mapped) : g_bytes_new(NULL, 0);
 	from = g_mime_message_get_from(m);
 	for (int i = 0; from != NULL && i < internet_address_list_length(from); i++) {
 		InternetAddress *a = internet_address_list_get_address(from, i);
@@ -575,6 +659,10 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	msg->subject = text_clean_line(g_mime_message_get_subject(m));
 	msg->robot = robot_reason(m, msg->from_address, own_address);
 	msg->detail = address_detail(m, own_address);
+	/* Exchange marks its out-of-office notices so, and people's mail
+	 * sometimes: only with an absence subject is it a robot's (command.c
+	 * knows the subjects, from the languages' data). */
+	msg->auto_response_suppress = header(m, "X-Auto-Response-Suppress") != NULL;
 	if (header(m, "Content-Language") != NULL)
 		msg->content_language = text_clean_line(header(m, "Content-Language"));
 	if (msg->robot != NULL)

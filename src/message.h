@@ -28,6 +28,8 @@ typedef struct {
 	char *robot;         /* why it is machine mail needing no answer, or NULL */
 	char *detail;        /* "cancel" when written to register+cancel@..., or NULL */
 	char *content_language; /* the Content-Language header, or NULL */
+	gboolean auto_response_suppress; /* it has X-Auto-Response-Suppress */
+	GBytes *raw;         /* the message as it came, for passing it on whole */
 	char *dsn_recipient; /* a delivery report's Final-Recipient address, or NULL */
 	char *dsn_diagnostic;/* its Status and Diagnostic-Code, or NULL */
 } Message;

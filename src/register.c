@@ -399,3 +399,72 @@ gboolean register_cancel(Reply *r, Attendee *existing, GError **error)
 	r->outcome->action = "cancelled";
 	return reply_to_sender(r, "cancelled", was, error);
 }
+
+/* Removes @id from @list; TRUE when it was there. */
+static gboolean list_drop(GPtrArray *list, const char *id)
+{
+	for (guint i = 0; i < list->len; i++) {
+		if (strcmp(g_ptr_array_index(list, i), id) == 0) {
+			g_ptr_array_remove_index(list, i);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean register_withdraw(Reply *r, Attendee *existing, GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
+	Request *req = r->req;
+	g_autoptr(Attendee) a = NULL;
+	gboolean waiting;
+	JsonArray *changes;
+
+	if (existing == NULL || existing->status != ATTENDEE_CONFIRMED) {
+		request_add_problem(req->problems, 0, "not-registered", r->outcome->email, NULL);
+		return reply_error(r, existing, error);
+	}
+	if (register_event_over(cfg, r->ctx->now)) {
+		request_add_problem(req->problems, 0, "event-over", cfg->event_name, NULL);
+		return reply_error(r, existing, error);
+	}
+	a = attendee_copy(existing);
+	for (guint i = 0; i < req->withdraw->len; i++) {
+		const char *id = g_ptr_array_index(req->withdraw, i);
+		const ConfigActivity *act = config_activity_find(cfg, id);
+
+		if (!list_drop(a->activities, id) && !list_drop(a->waitlist, id))
+			request_add_problem(req->notes, 0, "not-held", act != NULL ? act->title : id,
+					    NULL);
+	}
+	for (guint i = 0; i < req->withdraw_days->len; i++) {
+		const char *day = g_ptr_array_index(req->withdraw_days, i);
+		g_autofree char *label = lang_day_label(config_language(cfg, r->lang), day);
+		gboolean held = list_drop(a->days, day);
+
+		for (guint k = 0; k < cfg->activities->len; k++) {
+			const ConfigActivity *act = g_ptr_array_index(cfg->activities, k);
+
+			if (strcmp(act->day, day) == 0)
+				held = (list_drop(a->activities, act->id) | list_drop(a->waitlist, act->id)) ||
+				       held;
+		}
+		if (!held)
+			request_add_problem(req->notes, 0, "not-held", label, NULL);
+	}
+	if (same_registration(cfg, existing, a)) {
+		r->outcome->action = "unchanged";
+		return reply_to_sender(r, "unchanged", existing, error);
+	}
+	if (a->activities->len + a->waitlist->len == 0) {
+		/* Giving up all of it is a cancellation: asked for, not guessed. */
+		request_add_problem(req->problems, 0, "withdraw-all", req->withdraw_text, NULL);
+		return reply_error(r, existing, error);
+	}
+	a->updated_at = r->ctx->now;
+	if (!commit_registration(r, existing, a, &waiting, error))
+		return FALSE;
+	r->outcome->action = "updated";
+	changes = context_changes(cfg, existing, a, r->lang);
+	return reply_to_sender_with(r, "updated", a, add_changes, changes, error);
+}

@@ -16,6 +16,11 @@ gboolean register_form(Reply *r, Attendee *existing, GError **error);
  * each stored and told, and the leader answered with the summary. */
 gboolean register_delegation(Reply *r, GError **error);
 
+/* Gives up what the request names ("cancel the Orange visit", "I can no
+ * longer come on Tuesday") of @existing, keeping the rest; giving up all
+ * of it, or a registration there is none of, is a problem. */
+gboolean register_withdraw(Reply *r, Attendee *existing, GError **error);
+
 /* CANCEL from the sender for @existing. */
 gboolean register_cancel(Reply *r, Attendee *existing, GError **error);
 

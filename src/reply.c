@@ -7,6 +7,7 @@
 
 #include "reply.h"
 
+#include "itinerary.h"
 #include "store.h"
 
 const char *reply_language_of(Reply *r, const Attendee *a)
@@ -63,16 +64,33 @@ JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, Context
 	/* A section over a list repeats; a heading above it wants a flag. */
 	json_object_set_boolean_member(ctx, "has_notes", r->req->notes->len > 0);
 	json_object_set_boolean_member(ctx, "has_problems", r->req->problems->len > 0);
+	json_object_set_boolean_member(ctx, "passed_on", r->passed_on);
 	json_object_set_array_member(ctx, "form", compose_form(r->ctx->composer, lang));
 	return g_steal_pointer(&ctx);
 }
 
-gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ctx, const char *to,
-		    const char *to_name, gboolean answer, GError **error)
+/* The answers that follow a change of a registration: they carry the
+ * itinerary, when its schedule changed, rather than a second mail a
+ * second later. */
+static gboolean carries_itinerary(const char *kind)
+{
+	static const char *const kinds[] = {"registered", "updated", "waitlisted", "promoted",
+					    "cancelled", NULL};
+
+	return g_strv_contains(kinds, kind);
+}
+
+/* Queues @kind to @to as reply_send() says; @about, when not NULL, is the
+ * registration the mail tells of (and @to its owner's address). */
+static gboolean send_about(Reply *r, const char *kind, const char *lang, JsonObject *ctx,
+			   const char *to, const char *to_name, gboolean answer,
+			   const Attendee *about, GError **error)
 {
 	const Config *cfg = r->ctx->cfg;
 	g_autoptr(OutboxRow) row = NULL;
-	gboolean allowed = TRUE;
+	g_autoptr(GBytes) ics = NULL;
+	ComposeAttachment calendar = {"itinerary.ics", "text/calendar", "PUBLISH", NULL};
+	gboolean allowed = TRUE, due = FALSE;
 	ComposeMail mail = {
 	    .kind = kind,
 	    .lang = lang,
@@ -92,11 +110,38 @@ gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ct
 		r->outcome->limited++;
 		return TRUE;
 	}
+	/* Taken only once the answer is sure to go: a held-back answer leaves
+	 * the itinerary to the scheduler. */
+	if (about != NULL && carries_itinerary(kind) && g_strcmp0(about->email, to) == 0 &&
+	    !store_due_take(r->txn, about->email, &due, error))
+		return FALSE;
+	if (due) {
+		JsonObject *itinerary = json_object_new();
+		gboolean tell;
+
+		json_object_set_object_member(ctx, "itinerary", itinerary);
+		if (!itinerary_build(r->txn, r->ctx->composer, cfg, about, ITINERARY_CHANGE,
+				     r->ctx->now, itinerary, &ics, &tell, error))
+			return FALSE;
+		if (!tell)
+			json_object_remove_member(ctx, "itinerary");
+		calendar.data = ics;
+		if (ics != NULL) {
+			mail.attachments = &calendar;
+			mail.n_attachments = 1;
+		}
+	}
 	row = compose_mail(r->ctx->composer, &mail, r->ctx->now, error);
 	if (row == NULL || !store_outbox_add(r->txn, row, error))
 		return FALSE;
 	r->outcome->replies++;
 	return TRUE;
+}
+
+gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ctx, const char *to,
+		    const char *to_name, gboolean answer, GError **error)
+{
+	return send_about(r, kind, lang, ctx, to, to_name, answer, NULL, error);
 }
 
 gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
@@ -112,7 +157,7 @@ gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
 		return FALSE;
 	if (extra != NULL)
 		extra(ctx, data);
-	return reply_send(r, kind, r->lang, ctx, r->msg->from_address, name, TRUE, error);
+	return send_about(r, kind, r->lang, ctx, r->msg->from_address, name, TRUE, a, error);
 }
 
 gboolean reply_to_sender(Reply *r, const char *kind, const Attendee *a, GError **error)
@@ -136,5 +181,5 @@ gboolean reply_notify(Reply *r, const char *kind, const Attendee *a, const char 
 		return FALSE;
 	if (note_member != NULL)
 		json_object_set_string_member(ctx, note_member, r->msg->from_address);
-	return reply_send(r, kind, lang, ctx, a->email, a->name, FALSE, error);
+	return send_about(r, kind, lang, ctx, a->email, a->name, FALSE, a, error);
 }

@@ -17,6 +17,7 @@ typedef struct {
 	CommandOutcome *outcome;
 	const char *lang;    /* the sender's */
 	gboolean confirmed;  /* acting on a confirmed round trip, or for the organisers */
+	gboolean passed_on;  /* a question in the message goes to the organisers too */
 } Reply;
 
 /* Returns the context every template gets: the event, the sender, their

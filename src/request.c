@@ -120,6 +120,9 @@ void request_free(Request *req)
 	g_ptr_array_unref(req->problems);
 	g_ptr_array_unref(req->notes);
 	g_ptr_array_unref(req->prose);
+	g_ptr_array_unref(req->withdraw);
+	g_ptr_array_unref(req->withdraw_days);
+	g_free(req->withdraw_text);
 	g_free(req);
 }
 
@@ -1030,6 +1033,107 @@ static void settle_command(Request *req, gboolean from_subject)
 	}
 }
 
+/* Reads what @text (folded) gives up: the activities it names by a name of
+ * four letters or more, and the days it names by their weekday ("mardi")
+ * or date ("16/09"). Returns TRUE when it names something, or when it
+ * names several activities alike ("the visit"), which *@unclear says. */
+static gboolean read_withdrawn(Reader *rd, const char *folded, gboolean *unclear)
+{
+	const Config *cfg = rd->cfg;
+	Request *req = rd->req;
+	g_auto(GStrv) words = g_strsplit(folded, " ", -1);
+	guint named = 0, held_inside = 0;
+
+	for (guint i = 0; i < cfg->activities->len; i++) {
+		const ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
+
+		if (named_within((const char *const *)a->folded, folded) &&
+		    !g_ptr_array_find_with_equal_func(req->withdraw, a->id, g_str_equal, NULL)) {
+			g_ptr_array_add(req->withdraw, g_strdup(a->id));
+			named++;
+		}
+	}
+	/* "the visit": a word of several activities' names, naming none. */
+	for (guint k = 0; named == 0 && words[k] != NULL; k++) {
+		guint holders = 0;
+
+		for (guint i = 0; i < cfg->activities->len; i++)
+			holders += names_hold((const char *const *)((ConfigActivity *)g_ptr_array_index(
+						  cfg->activities, i))->folded,
+					      words[k]);
+		held_inside = MAX(held_inside, holders);
+	}
+	for (guint k = 0; words[k] != NULL; k++) {
+		DateParts d = {0, 0, 0, 0};
+		int found = -1;
+
+		if ((d.weekday = grammar_weekday(rd->g, words[k], NULL)) == 0 &&
+		    !(g_ascii_isdigit(words[k][0]) && words[k + 1] != NULL &&
+		      g_ascii_isdigit(words[k + 1][0]) && read_date_parts(rd, words[k], &d) &&
+		      (d.month = atoi(words[k + 1])) >= 1 && d.month <= 12))
+			continue;
+		for (guint i = 0; i < cfg->days->len; i++) {
+			const ConfigDay *day = g_ptr_array_index(cfg->days, i);
+
+			if (date_fits(&day->gdate, &d))
+				found = found == -1 ? (int)i : -2;
+		}
+		if (found >= 0)
+			add_unique(req->withdraw_days,
+				   ((ConfigDay *)g_ptr_array_index(cfg->days, found))->date);
+	}
+	*unclear = named == 0 && req->withdraw_days->len == 0 && held_inside > 1;
+	return named > 0 || req->withdraw_days->len > 0 || *unclear;
+}
+
+/* "Cancel the Orange visit", "je ne peux plus venir mardi": a cancellation
+ * of what it names, not of the registration. A CANCEL that names an
+ * activity or a day gives up that; a line of the person's own with words
+ * that withdraw gives up what it names, or, naming nothing, is a doubt to
+ * ask about, never a cancellation. */
+static void read_withdrawal(Reader *rd, gboolean from_subject)
+{
+	Request *req = rd->req;
+	gboolean unclear = FALSE;
+
+	if (req->command == COMMAND_CANCEL) {
+		g_autofree char *folded = text_fold(req->argument);
+
+		if (req->argument != NULL && read_withdrawn(rd, folded, &unclear)) {
+			req->withdraw_text = text_clean_line(req->argument);
+		} else if (from_subject) {
+			/* "Subject: Cancel" above "I cannot make the Orange visit". */
+			for (guint i = 0; i < req->prose->len && req->withdraw_text == NULL; i++) {
+				g_autofree char *line = text_fold(g_ptr_array_index(req->prose, i));
+
+				if (read_withdrawn(rd, line, &unclear))
+					req->withdraw_text = g_strdup(g_ptr_array_index(req->prose, i));
+			}
+		}
+	} else if (req->command == COMMAND_FORM && req->form_lines == 0) {
+		for (guint i = 0; i < req->prose->len && req->withdraw_text == NULL; i++) {
+			g_autofree char *line = text_fold(g_ptr_array_index(req->prose, i));
+
+			if (!grammar_contains(rd->g, "withdraw", line))
+				continue;
+			req->withdraw_text = g_strdup(g_ptr_array_index(req->prose, i));
+			if (!read_withdrawn(rd, line, &unclear))
+				unclear = TRUE;
+		}
+	}
+	if (unclear) {
+		const char *example[] = {rd->cfg->activities->len > 0
+					     ? ((ConfigActivity *)g_ptr_array_index(rd->cfg->activities,
+										    rd->cfg->activities->len - 1))->title
+					     : "",
+					 NULL};
+
+		g_ptr_array_set_size(req->withdraw, 0);
+		g_ptr_array_set_size(req->withdraw_days, 0);
+		request_add_problem(req->problems, 0, "cancel-unclear", req->withdraw_text, example);
+	}
+}
+
 Request *request_parse(const Config *cfg, const char *subject, const char *detail,
 		       const char *body)
 {
@@ -1047,6 +1151,8 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 	req->problems = g_ptr_array_new_with_free_func(problem_free);
 	req->notes = g_ptr_array_new_with_free_func(problem_free);
 	req->prose = g_ptr_array_new_with_free_func(g_free);
+	req->withdraw = g_ptr_array_new_with_free_func(g_free);
+	req->withdraw_days = g_ptr_array_new_with_free_func(g_free);
 	req->command = COMMAND_FORM;
 	command_seen = from_subject =
 	    subject != NULL && read_command(&rd, subject, &req->command, &req->argument);
@@ -1160,6 +1266,7 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 		keep_prose(req, trimmed);
 	}
 	settle_command(req, from_subject);
+	read_withdrawal(&rd, from_subject);
 
 	/* The language most of it is in, when one leads. */
 	{

@@ -49,6 +49,11 @@ typedef struct {
 	guint form_lines;	/* lines read as fields (or Attendee: lines) */
 	GPtrArray *prose;	/* char *: the person's own lines that are neither fields,
 				 * nor the command, nor blank: what a person must read */
+	GPtrArray *withdraw;	/* char *: activity ids to give up ("cancel the Orange
+				 * visit"), in programme order; empty for none */
+	GPtrArray *withdraw_days; /* char *: days to give up ("I can no longer come on
+				   * Tuesday"), with their activities */
+	char *withdraw_text;	/* the words that asked it, cleaned; NULL for none */
 } Request;
 
 /* Reads @subject, the address @detail (register+DETAIL@...; may be NULL)

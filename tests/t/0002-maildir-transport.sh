@@ -3,7 +3,7 @@
 # Ștefan writes from Thunderbird; the MTA pipes it to convenectl deliver;
 # run-once registers him and his confirmation lands in the maildir: spool.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 
 ctl deliver <"$FIXTURES/register-plain.eml"
 check 'deliver exits 0' test "$status" = 0
@@ -22,6 +22,9 @@ check 'its subject says he is registered' grep -q '^Subject: Registered: CAMPUS 
 check 'it quotes his name and organisation' sh -c "grep -q 'Name: *Ștefan Ionescu' '$T/reply.txt' && grep -q 'Infosec Center SRL' '$T/reply.txt'"
 check 'it lists his activities with times' grep -q 'Monday 15 September 2025, 09:00-17:30' "$T/reply.txt"
 check 'it is threaded to his message' grep -q '^In-Reply-To: <b3f1c2a4-7d1e-4c55-9a61-2f0d6c1e8a10@infosec-center.example.ro>' "$reply"
+part_of "$reply" text/calendar >"$T/reply.ics"
+check 'his calendar rides with the answer, a published agenda to import' \
+	sh -c "grep -q '^METHOD:PUBLISH' '$T/reply.ics' && test \$(grep -c '^BEGIN:VEVENT' '$T/reply.ics') = 3 && ! grep -q '^ATTENDEE' '$T/reply.ics'"
 check 'it is marked auto-replied and comes from the event' sh -c "grep -q '^Auto-Submitted: auto-replied' '$reply' && grep -q '^From: .*<register@campus.example.org>' '$reply' && grep -q '^Message-Id: <.*@campus.example.org>' '$reply'"
 
 ctl export --format json
@@ -34,7 +37,7 @@ check 'stored as the contract says' jq -e '.[0] | .email == "stefan.ionescu@info
 	and .registered_at == "2025-09-01T11:00:00+02:00"' "$T/out"
 
 ctl queue --format json
-check 'the outbox rows are sent: his answer, then his itinerary' jq -e 'length == 2 and all(.[]; .state == "sent") and map(.kind) == ["registered", "itinerary"]' "$T/out"
+check 'one answer is sent, his itinerary in it: no second mail a second later' jq -e 'length == 1 and all(.[]; .state == "sent") and map(.kind) == ["registered"]' "$T/out"
 
 ctl show Stefan.Ionescu@infosec-center.example.ro --format json
 check 'show finds him whatever the case of his address' jq -e '.name == "Ștefan Ionescu"' "$T/out"

@@ -13,7 +13,7 @@ set_conf starttls '"none"'
 ctl deliver <"$FIXTURES/register-plain.eml"
 ctl run-once --now 2025-09-01T09:00:00Z
 check 'run-once exits 0' test "$status" = 0
-check 'the sink received his answer and his itinerary' test "$(sink_files | wc -l)" = 2
+check 'the sink received his answer, his itinerary in it' test "$(sink_files | wc -l)" = 1
 dump=$(grep -l '^Subject: Registered' $(sink_files) | head -1)
 check 'to Ștefan' grep -qi 'stefan.ionescu@infosec-center.example.ro' "$dump"
 check 'with the confirmation subject' grep -q '^Subject: Registered: CAMPUS kick-off meeting' "$dump"
@@ -35,5 +35,5 @@ start_sink || { echo "Bail out! no free loopback port for smtp-sink"; exit 1; }
 set_conf transport "\"smtp://127.0.0.1:$SINK_PORT\""
 ctl run-once --now 2025-09-02T10:00:00Z
 ctl queue --format json
-check 'once the relay is back it is sent' jq -e '[.[] | select(.state == "sent")] | length == 3' "$T/out"
+check 'once the relay is back it is sent' jq -e '[.[] | select(.state == "sent")] | length == 2' "$T/out"
 finish

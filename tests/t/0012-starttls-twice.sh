@@ -91,9 +91,9 @@ queue
 check 'the relay took every answer of both' \
 	test "$(relay_files | wc -l)" = "$(jq 'map(select(.state == "sent")) | length' "$T/queue.json")"
 
-# A delegation leader registers 110 people: a reply, and a notice and an
-# itinerary for each, are more rows than one session carries.
-register lead@example.hr 110
+# A delegation leader registers 210 people: a reply, and a notice (with
+# the itinerary in it) for each, are more rows than one session carries.
+register lead@example.hr 210
 before=$(sessions)
 ctl run-once --now 2025-09-01T08:02:00Z
 check 'one run with more rows than one session carries exits 0' test "$status" = 0

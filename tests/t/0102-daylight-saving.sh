@@ -36,7 +36,7 @@ check 'the autumn configuration is OK' test "$status" = 0
 write_mail 'Ana Popescu <ana@example.ro>' Registration \
 	'Name: Ana Popescu\nOrganisation: INATECH SRL\nCountry: RO\nActivities: all\nDays: all\n'
 ctl run-once --now 2025-10-20T08:00:00Z
-part_of "$(notice_to ana@example.ro itinerary)" text/calendar >"$T/ana.ics"
+part_of "$(newest_to ana@example.ro)" text/calendar >"$T/ana.ics"
 check 'her calendar holds Saturday at 09:00 Paris time' grep -q '^DTSTART;TZID=Europe/Paris:20251025T090000' "$T/ana.ics"
 check 'Sunday at 09:00, after the change' grep -q '^DTSTART;TZID=Europe/Paris:20251026T090000' "$T/ana.ics"
 check 'and Monday at 09:00' grep -q '^DTSTART;TZID=Europe/Paris:20251027T090000' "$T/ana.ics"

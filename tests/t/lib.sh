@@ -108,12 +108,18 @@ for i in range(1, n + 1):
 PY
 }
 
-# The newest reply written to ADDRESS, decoded.
-last_to() {
+# The file of the newest reply written to ADDRESS.
+newest_to() {
 	files=$(grep -l "^Delivered-To: $1\$" $(sent_files) /dev/null)
 	[ -n "$files" ] || return 1
 	# shellcheck disable=SC2086
-	body_of "$(ls -t $files | head -1)"
+	ls -t $files | head -1
+}
+
+# The newest reply written to ADDRESS, decoded.
+last_to() {
+	file=$(newest_to "$1") || return 1
+	body_of "$file"
 }
 mails_to() { grep -l "^Delivered-To: $1\$" $(sent_files) /dev/null | wc -l; }
 
