@@ -49,10 +49,13 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 		if (req->people->len > 0)
 			return register_delegation(r, error);
 		/* Nothing here for convene to read: a person's question, a
-		 * thank-you. An empty message gets the form. */
+		 * thank-you, under any subject ("Change of plans") but a
+		 * registration's, which is answered with what it lacks. An
+		 * empty message gets the form. */
+		if (req->command != COMMAND_REGISTER && req->form_lines == 0 &&
+		    req->prose->len > 0 && r->ctx->cfg->organisers[0] != NULL)
+			return forward_to_organisers(r, existing, TRUE, error);
 		if (req->command == COMMAND_FORM && req->form_lines == 0) {
-			if (req->prose->len > 0 && r->ctx->cfg->organisers[0] != NULL)
-				return forward_to_organisers(r, existing, TRUE, error);
 			r->outcome->action = "help";
 			return reply_to_sender(r, "help", existing, error);
 		}

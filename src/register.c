@@ -275,10 +275,15 @@ gboolean register_form(Reply *r, Attendee *existing, GError **error)
 		/* Nothing changes: the answer shows what is stored, if anything. */
 		return reply_error(r, existing, error);
 	if (!update && confirm_needed(r)) {
+		/* A pending registration holds no place: the request shows what
+		 * it asks for, not what is stored until it is confirmed. */
+		g_autoptr(Attendee) asked = attendee_copy(a);
+
 		a->status = ATTENDEE_PENDING;
 		if (!commit_registration(r, existing, a, &waiting, error))
 			return FALSE;
-		return confirm_ask(r, "register", a, error);
+		asked->status = ATTENDEE_PENDING;
+		return confirm_ask(r, "register", asked, error);
 	}
 	if (update && same_registration(r->ctx->cfg, existing, a)) {
 		/* A form that repeats what is stored: nothing moves, not even

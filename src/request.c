@@ -1110,7 +1110,8 @@ static void read_withdrawal(Reader *rd, gboolean from_subject)
 					req->withdraw_text = g_strdup(g_ptr_array_index(req->prose, i));
 			}
 		}
-	} else if (req->command == COMMAND_FORM && req->form_lines == 0) {
+	} else if ((req->command == COMMAND_FORM || req->command == COMMAND_UPDATE) &&
+		   req->form_lines == 0) {
 		for (guint i = 0; i < req->prose->len && req->withdraw_text == NULL; i++) {
 			g_autofree char *line = text_fold(g_ptr_array_index(req->prose, i));
 
