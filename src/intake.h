@@ -23,6 +23,21 @@ typedef struct {
 	guint deferred;     /* left in new/ for the next run (transient trouble) */
 } IntakeStats;
 
+/* What became of a message handed to intake_take(). */
+typedef enum {
+	INTAKE_TAKEN,    /* its effects are durable (or it is durably in the
+			  * quarantine): it may be acknowledged */
+	INTAKE_DEFERRED, /* nothing of it is kept: the client must try again */
+} IntakeVerdict;
+
+/* Takes @n messages held in memory by a client that keeps each until told
+ * it is taken (an LMTP client), at instant @now, their effects in one
+ * durable commit (one each should that fail), and sets @verdicts[i] for
+ * @messages[i]. A message that is not readable mail goes to the
+ * quarantine. Nothing goes through the intake Maildir. */
+void intake_take(const Config *cfg, Store *store, Composer *composer, GBytes *secret, gint64 now,
+		 GBytes *const *messages, guint n, IntakeVerdict *verdicts, IntakeStats *stats);
+
 /* Processes every message in cfg->intake_dir/new/ at instant @now, oldest
  * first, INTAKE_BATCH to a commit. A message whose effects cannot be
  * committed stays in new/ and is counted as deferred; one that cannot be
