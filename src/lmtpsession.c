@@ -38,8 +38,10 @@ struct _LmtpSession {
 
 	/* While in DATA: */
 	GString *msg;          /* the message so far, NULL once it is refused */
+	guint64 size;          /* its size, counted on when it is refused */
 	gsize line_len;        /* octets of the current line so far, CR included */
 	char head[2];          /* the current line's first two octets */
+	char last;             /* and its last so far */
 	gboolean too_big;
 	gboolean long_line;
 
@@ -277,6 +279,7 @@ static void do_data(LmtpSession *s, const char *arg)
 	s->msg = g_string_sized_new(4096);
 	g_string_append_printf(s->msg, "Return-Path: <%s>\nDelivered-To: %s\n", s->from,
 			       (const char *)g_ptr_array_index(s->rcpt, 0));
+	s->size = s->msg->len;
 	s->line_len = 0;
 	s->state = STATE_DATA;
 }
@@ -385,7 +388,9 @@ static gsize read_command(LmtpSession *s, const char *data, gsize len)
 
 /* --- the message ---------------------------------------------------------- */
 
-/* After the final dot: the message is refused, or handed over. */
+/* After the final dot: the message is refused, or handed over. Both
+ * limits are watched to the end, so that the refusal does not depend on
+ * how the client's bytes were cut into packets. */
 static void finish_data(LmtpSession *s)
 {
 	GBytes *message;
@@ -411,6 +416,14 @@ static void finish_data(LmtpSession *s)
 	g_bytes_unref(message);
 }
 
+static void check_size(LmtpSession *s, guint64 slack)
+{
+	if (s->max_size > 0 && s->size > s->max_size + slack) {
+		s->too_big = TRUE;
+		drop_message(s);
+	}
+}
+
 /* At a data line's LF: the line ends the message, or joins it with its CR
  * dropped and its dot-stuffing undone. */
 static void end_data_line(LmtpSession *s)
@@ -424,19 +437,21 @@ static void end_data_line(LmtpSession *s)
 		finish_data(s);
 		return;
 	}
-	if (s->msg == NULL)
-		return;
-	if (len > 0 && s->msg->str[s->msg->len - 1] == '\r') {
-		g_string_truncate(s->msg, s->msg->len - 1);
+	if (len > 0 && s->last == '\r') {
 		len--;
+		s->size--;
+		if (s->msg != NULL)
+			g_string_truncate(s->msg, s->msg->len - 1);
 	}
-	if (len > 0 && s->head[0] == '.')
-		g_string_erase(s->msg, (gssize)(s->msg->len - len), 1);
-	g_string_append_c(s->msg, '\n');
-	if (s->max_size > 0 && s->msg->len > s->max_size) {
-		s->too_big = TRUE;
-		drop_message(s);
+	if (len > 0 && s->head[0] == '.') {
+		s->size--;
+		if (s->msg != NULL)
+			g_string_erase(s->msg, (gssize)(s->msg->len - len), 1);
 	}
+	s->size++;
+	if (s->msg != NULL)
+		g_string_append_c(s->msg, '\n');
+	check_size(s, 0);
 }
 
 /* Takes message bytes up to and with the first LF; returns how many. */
@@ -447,16 +462,19 @@ static gsize read_data(LmtpSession *s, const char *data, gsize len)
 
 	for (gsize i = 0; i < n && s->line_len + i < sizeof s->head; i++)
 		s->head[s->line_len + i] = data[i];
+	if (n > 0)
+		s->last = data[n - 1];
 	s->line_len += n;
-	if (s->line_len > s->max_line - 1 && !s->long_line) {
+	s->size += n;
+	if (s->line_len > s->max_line - 1) {
 		s->long_line = TRUE;
 		drop_message(s);
 	}
-	/* One octet of slack: a CR at the end of the line is not kept. */
-	if (s->msg != NULL && s->max_size > 0 && s->msg->len + n > s->max_size + 1) {
-		s->too_big = TRUE;
-		drop_message(s);
-	}
+	/* A line's CR is not kept and its LF not yet counted: one octet of
+	 * slack until the line ends, and none counted for what may yet be
+	 * the final dot. */
+	if (s->line_len > 2 || s->head[0] != '.')
+		check_size(s, 1);
 	if (s->msg != NULL)
 		g_string_append_len(s->msg, data, (gssize)n);
 	if (lf == NULL)
