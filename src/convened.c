@@ -57,10 +57,19 @@ typedef struct {
 	gboolean sending;       /* a delivery runs in the sender thread */
 	gboolean reload_pending;
 	gboolean stopping;
-	/* LmtpDelivery *, pushed by the listener's thread, taken here. */
-	GAsyncQueue *lmtp_queue;
+	/* LMTP: each message is read and parsed in the parser's thread as it
+	 * arrives, then committed in this one with those that came meanwhile. */
+	GThreadPool *parser;    /* of LmtpDelivery * */
+	GMutex cfg_lock;        /* held by the parser while it reads cfg, and
+				 * here to replace it */
+	GAsyncQueue *lmtp_queue;/* of Parsed *, from the parser */
 	gint lmtp_posted;       /* a take_lmtp() is on its way to this loop */
 } Daemon;
+
+typedef struct {
+	LmtpDelivery *delivery;
+	IntakeMessage *message;
+} Parsed;
 
 typedef struct {
 	Config *cfg;
@@ -234,61 +243,77 @@ static void start_sending(Daemon *d)
 
 /* --- LMTP ------------------------------------------------------------------ */
 
-/* In this loop: every message waiting is committed in one batch, then
- * answered. Those that arrive meanwhile make the next batch. */
+static void parsed_answer(Parsed *p, int code, const char *text)
+{
+	lmtp_delivery_done(p->delivery, code, text);
+	intake_message_free(p->message);
+	g_free(p);
+}
+
+/* In this loop: every message parsed meanwhile is committed in one batch,
+ * then answered. Those that arrive during the commit make the next one. */
 static gboolean take_lmtp(gpointer data)
 {
 	Daemon *d = data;
 	g_autoptr(GPtrArray) batch = g_ptr_array_new();
 	g_autoptr(GPtrArray) messages = g_ptr_array_new();
-	g_autofree IntakeVerdict *verdicts = NULL;
 	IntakeStats stats = {0};
-	LmtpDelivery *delivery;
-	gint64 started = g_get_monotonic_time();
+	Parsed *p;
 
 	/* Cleared first: a message pushed from now on posts another run. */
 	g_atomic_int_set(&d->lmtp_posted, 0);
-	while ((delivery = g_async_queue_try_pop(d->lmtp_queue)) != NULL) {
-		g_ptr_array_add(batch, delivery);
-		g_ptr_array_add(messages, lmtp_delivery_get_message(delivery));
+	while ((p = g_async_queue_try_pop(d->lmtp_queue)) != NULL) {
+		g_ptr_array_add(batch, p);
+		g_ptr_array_add(messages, p->message);
 	}
 	if (batch->len == 0)
 		return G_SOURCE_REMOVE;
 	if (d->stopping) {
 		for (guint i = 0; i < batch->len; i++)
-			lmtp_delivery_done(batch->pdata[i], 451, "4.3.2 Shutting down; try again later");
+			parsed_answer(batch->pdata[i], 451, "4.3.2 Shutting down; try again later");
 		return G_SOURCE_REMOVE;
 	}
-	verdicts = g_new0(IntakeVerdict, batch->len);
-	intake_take(d->cfg, d->store, d->composer, d->secret, clock_now_unix(),
-		    (GBytes *const *)messages->pdata, batch->len, verdicts, &stats);
-	for (guint i = 0; i < batch->len; i++)
-		if (verdicts[i] == INTAKE_TAKEN)
-			lmtp_delivery_done(batch->pdata[i], 250, "2.0.0 Ok: committed");
+	intake_commit(d->cfg, d->store, d->composer, d->secret, clock_now_unix(),
+		      (IntakeMessage *const *)messages->pdata, messages->len, &stats);
+	for (guint i = 0; i < batch->len; i++) {
+		p = batch->pdata[i];
+		if (intake_message_verdict(p->message) == INTAKE_TAKEN)
+			parsed_answer(p, 250, "2.0.0 Ok: committed");
 		else
-			lmtp_delivery_done(batch->pdata[i], 451,
-					   "4.3.0 Not committed; try again later");
-	if (stats.deferred > 0 || stats.quarantined > 0) {
+			parsed_answer(p, 451, "4.3.0 Not committed; try again later");
+	}
+	if (stats.deferred > 0) {
 		g_autofree char *n = g_strdup_printf("%u", stats.messages);
 		g_autofree char *deferred = g_strdup_printf("%u", stats.deferred);
-		g_autofree char *seconds = g_strdup_printf(
-			"%.3f", (double)(g_get_monotonic_time() - started) / G_USEC_PER_SEC);
 
-		log_event(LOG_INFO, "lmtp-batch", "messages", n, "deferred", deferred, "seconds",
-			  seconds, NULL);
+		log_event(LOG_WARNING, "lmtp-deferred", "messages", n, "deferred", deferred, NULL);
 	}
 	start_sending(d);
 	return G_SOURCE_REMOVE;
 }
 
-/* In the listener's thread: the message waits for this loop's next batch. */
+/* In the parser's thread: the message is read and parsed, and waits for
+ * the next batch of the main loop. */
+static void parse_lmtp(gpointer data, gpointer user_data)
+{
+	Daemon *d = user_data;
+	Parsed *p = g_new0(Parsed, 1);
+
+	p->delivery = data;
+	g_mutex_lock(&d->cfg_lock);
+	p->message = intake_message_read(d->cfg, lmtp_delivery_get_message(p->delivery));
+	g_mutex_unlock(&d->cfg_lock);
+	g_async_queue_push(d->lmtp_queue, p);
+	if (g_atomic_int_compare_and_exchange(&d->lmtp_posted, 0, 1))
+		g_main_context_invoke(NULL, take_lmtp, d);
+}
+
+/* In the listener's thread: the message goes to the parser. */
 static void lmtp_deliver(LmtpDelivery *delivery, gpointer data)
 {
 	Daemon *d = data;
 
-	g_async_queue_push(d->lmtp_queue, delivery);
-	if (g_atomic_int_compare_and_exchange(&d->lmtp_posted, 0, 1))
-		g_main_context_invoke(NULL, take_lmtp, d);
+	g_thread_pool_push(d->parser, delivery, NULL);
 }
 
 /* The LMTP listener as the configuration now asks: started, moved,
@@ -313,7 +338,7 @@ static void reconfigure_lmtp(Daemon *d)
 static void daemon_reload(Daemon *d)
 {
 	g_autoptr(GError) error = NULL;
-	Config *cfg;
+	Config *cfg, *old;
 
 	d->reload_pending = FALSE;
 	cfg = config_load(d->config_path, &error);
@@ -327,8 +352,11 @@ static void daemon_reload(Daemon *d)
 		log_event(LOG_WARNING, "reload-state-kept", "state", d->cfg->state_dir, "reason",
 			  "a new state directory takes effect at restart", NULL);
 	compose_free(d->composer);
-	config_free(d->cfg);
+	g_mutex_lock(&d->cfg_lock);
+	old = d->cfg;
 	d->cfg = cfg;
+	g_mutex_unlock(&d->cfg_lock);
+	config_free(old);
 	d->composer = compose_new(cfg);
 	reconfigure_lmtp(d);
 	if (!watch_intake(d, &error))
@@ -417,7 +445,7 @@ int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	Daemon d = {0};
-	LmtpDelivery *pending;
+	Parsed *pending;
 	gboolean foreground = FALSE;
 	int status = EX_OK;
 
@@ -456,7 +484,10 @@ int main(int argc, char **argv)
 	log_init("convened", foreground);
 	write_pid(d.lock_fd);
 
+	g_mutex_init(&d.cfg_lock);
 	d.lmtp_queue = g_async_queue_new();
+	/* One thread: parsing takes one core, committing the other. */
+	d.parser = g_thread_pool_new(parse_lmtp, &d, 1, FALSE, NULL);
 	d.store = store_open(d.cfg->state_dir, &error);
 	if (d.store != NULL)
 		d.secret = token_secret_load(d.cfg->state_dir, &error);
@@ -485,11 +516,12 @@ int main(int argc, char **argv)
 	g_main_loop_run(d.loop);
 	log_event(LOG_INFO, "stopped", NULL);
 out:
-	/* The listener first: then no message is pushed any more, and those
-	 * still queued are freed unanswered (their clients retry). */
+	/* The listener, then the parser: then no message comes any more, and
+	 * those still queued are freed unanswered (their clients retry). */
 	lmtp_stop(d.lmtp);
+	g_thread_pool_free(d.parser, FALSE, TRUE);
 	while ((pending = g_async_queue_try_pop(d.lmtp_queue)) != NULL)
-		lmtp_delivery_done(pending, 421, "4.3.2 Shutting down");
+		parsed_answer(pending, 421, "4.3.2 Shutting down");
 	g_async_queue_unref(d.lmtp_queue);
 	g_clear_object(&d.monitor);
 	g_clear_pointer(&d.loop, g_main_loop_unref);

@@ -327,8 +327,7 @@ static Message *read_bytes(const Config *cfg, GBytes *bytes, GError **error)
 }
 
 /* Puts @bytes, which are not mail we can read, durably in the quarantine. */
-static gboolean quarantine_bytes(const Config *cfg, GBytes *bytes, const char *reason,
-				 IntakeStats *stats)
+static gboolean quarantine_bytes(const Config *cfg, GBytes *bytes, const char *reason)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *name = NULL;
@@ -337,52 +336,86 @@ static gboolean quarantine_bytes(const Config *cfg, GBytes *bytes, const char *r
 	    !maildir_deliver_bytes(cfg->quarantine_dir, bytes, &name, &error)) {
 		log_event(LOG_ERR, "quarantine-failed", "via", "lmtp", "reason", reason, "error",
 			  error->message, NULL);
-		stats->deferred++;
 		return FALSE;
 	}
 	log_event(LOG_WARNING, "quarantined", "via", "lmtp", "file", name, "reason", reason,
 		  "folder", cfg->quarantine_dir, NULL);
-	stats->quarantined++;
 	return TRUE;
 }
 
-void intake_take(const Config *cfg, Store *store, Composer *composer, GBytes *secret, gint64 now,
-		 GBytes *const *messages, guint n, IntakeVerdict *verdicts, IntakeStats *stats)
+typedef enum {
+	MESSAGE_READ,        /* to be committed */
+	MESSAGE_QUARANTINED, /* not mail: durably in the quarantine */
+	MESSAGE_UNREAD,      /* could not be read or quarantined: deferred */
+	MESSAGE_COMMITTED,
+} MessageState;
+
+struct _IntakeMessage {
+	MessageState state;
+	Item item;
+};
+
+IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes)
+{
+	g_autoptr(GError) error = NULL;
+	IntakeMessage *m = g_new0(IntakeMessage, 1);
+
+	m->item.msg = read_bytes(cfg, bytes, &error);
+	if (m->item.msg != NULL) {
+		m->item.req = command_parse(cfg, m->item.msg);
+		m->state = MESSAGE_READ;
+	} else if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
+		log_event(LOG_ERR, "deferred", "via", "lmtp", "reason", error->message, NULL);
+		m->state = MESSAGE_UNREAD;
+	} else {
+		m->state = quarantine_bytes(cfg, bytes, error->message) ? MESSAGE_QUARANTINED
+									 : MESSAGE_UNREAD;
+	}
+	return m;
+}
+
+void intake_message_free(IntakeMessage *m)
+{
+	if (m == NULL)
+		return;
+	item_clear(&m->item);
+	g_free(m);
+}
+
+IntakeVerdict intake_message_verdict(const IntakeMessage *m)
+{
+	return m->state == MESSAGE_QUARANTINED || m->state == MESSAGE_COMMITTED ? INTAKE_TAKEN
+										: INTAKE_DEFERRED;
+}
+
+void intake_commit(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
+		   gint64 now, IntakeMessage *const *messages, guint n, IntakeStats *stats)
 {
 	CommandContext ctx = {cfg, composer, now, secret};
-	g_autoptr(GError) error = NULL;
 	g_autofree Item *items = g_new0(Item, n);
 	g_autofree guint *slot = g_new0(guint, n);
 	guint k = 0;
 
-	if (!maildir_create(cfg->intake_dir, &error)) {
-		log_event(LOG_ERR, "deferred", "via", "lmtp", "reason", error->message, NULL);
-		g_clear_error(&error);
-	}
+	stats->messages += n;
 	for (guint i = 0; i < n; i++) {
-		Message *msg;
-
-		verdicts[i] = INTAKE_DEFERRED;
-		stats->messages++;
-		msg = read_bytes(cfg, messages[i], &error);
-		if (msg != NULL) {
-			items[k].msg = msg;
-			items[k].req = command_parse(cfg, msg);
+		if (messages[i]->state == MESSAGE_READ) {
+			/* commit_items() takes the items side by side: lent, then given back. */
+			items[k] = messages[i]->item;
 			slot[k++] = i;
-		} else if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
-			log_event(LOG_ERR, "deferred", "via", "lmtp", "reason", error->message, NULL);
+		} else if (messages[i]->state == MESSAGE_QUARANTINED) {
+			stats->quarantined++;
+		} else if (messages[i]->state == MESSAGE_UNREAD) {
 			stats->deferred++;
-		} else if (quarantine_bytes(cfg, messages[i], error->message, stats)) {
-			verdicts[i] = INTAKE_TAKEN;
 		}
-		g_clear_error(&error);
 	}
 	commit_items(&ctx, store, items, k, stats);
 	for (guint j = 0; j < k; j++) {
-		if (items[j].committed) {
-			verdicts[slot[j]] = INTAKE_TAKEN;
-			tell_outcome(&items[j], stats);
+		IntakeMessage *m = messages[slot[j]];
+
+		m->item = items[j];
+		if (m->item.committed) {
+			m->state = MESSAGE_COMMITTED;
+			tell_outcome(&m->item, stats);
 		}
-		item_clear(&items[j]);
 	}
 }
