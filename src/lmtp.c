@@ -340,7 +340,7 @@ static gboolean conn_dispatch(GSource *source, GSourceFunc callback, gpointer da
 		conn_close(c);
 		return G_SOURCE_REMOVE;
 	}
-	if (revents & G_IO_IN) {
+	if ((revents & G_IO_IN) && c->in_len < sizeof c->in) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
 
 		if (n == 0) {
