@@ -21,8 +21,8 @@
 
 typedef struct {
 	const char *socket_path;
-	GPtrArray *files;  /* paths */
-	gint next;         /* the next file to send */
+	GPtrArray *files; /* paths */
+	gint next;	  /* the next file to send */
 	gint accepted;
 	gint refused;
 } Job;

@@ -43,7 +43,7 @@
 /* How long accepting pauses after accept() failed for want of resources. */
 #define LMTP_PAUSE_SECONDS 1
 
-G_DEFINE_QUARK(convene-lmtp-error-quark, lmtp_error)
+G_DEFINE_QUARK(convene - lmtp - error - quark, lmtp_error)
 
 typedef struct {
 	gsize max_line;
@@ -64,7 +64,7 @@ typedef struct {
 	char *where;
 	GSocket *socket;
 	char *unix_path; /* the socket file, or NULL */
-	dev_t dev;       /* its identity, so that only our own file is removed */
+	dev_t dev;	 /* its identity, so that only our own file is removed */
 	ino_t ino;
 } Listener;
 
@@ -75,11 +75,11 @@ typedef struct {
 	char *host;
 	Limits limits;
 	Listener *listener;
-	GSource *accepting;    /* watches the listening socket, or NULL */
-	GSource *pause;        /* restarts accepting later, or NULL */
-	GHashTable *conns;     /* guint64 * id -> Conn *, borrowed */
+	GSource *accepting; /* watches the listening socket, or NULL */
+	GSource *pause;	    /* restarts accepting later, or NULL */
+	GHashTable *conns;  /* guint64 * id -> Conn *, borrowed */
 	guint64 next_id;
-	gboolean busy_logged;  /* "lmtp-busy" said since the limit was reached */
+	gboolean busy_logged; /* "lmtp-busy" said since the limit was reached */
 	LmtpDeliverFunc deliver;
 	gpointer user_data;
 } Server;
@@ -202,7 +202,8 @@ static Listener *listener_new(const Config *cfg, GError **error)
 		/* A socket left by a daemon that died; the caller holds the lock
 		 * that proves no other is running. Anything else is not ours. */
 		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-			g_set_error(error, LMTP_ERROR, 0, "lmtp %s: exists and is not a socket", where);
+			g_set_error(error, LMTP_ERROR, 0, "lmtp %s: exists and is not a socket",
+				    where);
 			goto fail;
 		}
 		g_unlink(path);
@@ -321,9 +322,9 @@ static gboolean conn_update(Conn *c, gboolean progress)
 	if (lmtp_session_waiting(s))
 		g_source_set_ready_time(&c->source, -1);
 	else if (progress || g_source_get_ready_time(&c->source) == -1)
-		g_source_set_ready_time(&c->source,
-					g_get_monotonic_time() +
-						(gint64)c->server->limits.idle_timeout * G_USEC_PER_SEC);
+		g_source_set_ready_time(&c->source, g_get_monotonic_time() +
+							(gint64)c->server->limits.idle_timeout *
+							    G_USEC_PER_SEC);
 	return TRUE;
 }
 
@@ -354,8 +355,8 @@ static gboolean conn_dispatch(GSource *source, GSourceFunc callback, gpointer da
 		}
 	} else if (revents == 0 && g_source_get_ready_time(source) >= 0 &&
 		   g_source_get_time(source) >= g_source_get_ready_time(source)) {
-		g_autofree char *line = g_strdup_printf("421 4.4.2 %s Idle for too long; closing",
-							c->server->host);
+		g_autofree char *line =
+		    g_strdup_printf("421 4.4.2 %s Idle for too long; closing", c->server->host);
 
 		lmtp_session_abort(c->session, line);
 		/* Told once, if it reads; closed either way. */
@@ -396,8 +397,8 @@ static void conn_new(Server *sv, int fd)
 	c->server = sv;
 	c->id = ++sv->next_id;
 	c->fd = fd;
-	c->session = lmtp_session_new(sv->host, sv->limits.max_line, sv->limits.max_size,
-				      conn_deliver, c);
+	c->session =
+	    lmtp_session_new(sv->host, sv->limits.max_line, sv->limits.max_size, conn_deliver, c);
 	c->tag = g_source_add_unix_fd(&c->source, fd, G_IO_IN);
 	g_source_set_ready_time(&c->source, -1);
 	g_source_attach(&c->source, sv->context);
@@ -410,7 +411,7 @@ static void conn_new(Server *sv, int fd)
 static void refuse_connection(Server *sv, int fd)
 {
 	g_autofree char *line =
-		g_strdup_printf("421 4.3.2 %s Too many connections; try again later\r\n", sv->host);
+	    g_strdup_printf("421 4.3.2 %s Too many connections; try again later\r\n", sv->host);
 
 	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		log_event(LOG_DEBUG, "lmtp-refuse-failed", "reason", g_strerror(errno), NULL);
@@ -565,8 +566,7 @@ static void remember_settings(Lmtp *lmtp, const Config *cfg)
 	lmtp->group = g_strdup(cfg->lmtp_socket_group);
 }
 
-Lmtp *lmtp_start(const Config *cfg, LmtpDeliverFunc deliver, gpointer user_data,
-		 GError **error)
+Lmtp *lmtp_start(const Config *cfg, LmtpDeliverFunc deliver, gpointer user_data, GError **error)
 {
 	Listener *listener = listener_new(cfg, error);
 	Lmtp *lmtp;
@@ -649,8 +649,7 @@ gboolean lmtp_reconfigure(Lmtp *lmtp, const Config *cfg, GError **error)
 		return FALSE;
 	}
 	remember_settings(lmtp, cfg);
-	g_main_context_invoke_full(lmtp->context, G_PRIORITY_DEFAULT, apply_update, u,
-				   update_free);
+	g_main_context_invoke_full(lmtp->context, G_PRIORITY_DEFAULT, apply_update, u, update_free);
 	return TRUE;
 }
 
@@ -671,7 +670,8 @@ static void server_free(Server *sv)
 		lmtp_session_abort(c->session, line);
 		out = lmtp_session_output(c->session, &len);
 		if (send(c->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			log_event(LOG_DEBUG, "lmtp-goodbye-failed", "reason", g_strerror(errno), NULL);
+			log_event(LOG_DEBUG, "lmtp-goodbye-failed", "reason", g_strerror(errno),
+				  NULL);
 		g_hash_table_iter_remove(&iter);
 		g_source_destroy(&c->source);
 	}

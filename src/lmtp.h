@@ -36,8 +36,7 @@ void lmtp_delivery_done(LmtpDelivery *delivery, int code, const char *text);
  * "HOST:PORT") and serves every connection from one thread of its own,
  * within cfg's limits. Nothing of @cfg is kept. Returns NULL with @error
  * when the address cannot be listened on. */
-Lmtp *lmtp_start(const Config *cfg, LmtpDeliverFunc deliver, gpointer user_data,
-		 GError **error);
+Lmtp *lmtp_start(const Config *cfg, LmtpDeliverFunc deliver, gpointer user_data, GError **error);
 
 /* Takes a new configuration's LMTP settings: a new address is bound
  * before the old one is let go (connections under way go on), a new mode

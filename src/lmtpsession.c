@@ -17,7 +17,7 @@
 typedef enum {
 	STATE_COMMAND,
 	STATE_DATA,
-	STATE_WAIT,  /* a message was handed to the deliver function */
+	STATE_WAIT, /* a message was handed to the deliver function */
 	STATE_ENDED,
 } State;
 
@@ -29,23 +29,23 @@ struct _LmtpSession {
 	gpointer user_data;
 
 	State state;
-	gboolean greeted;      /* LHLO was given */
-	guint errors;          /* commands refused so far */
-	GString *line;         /* the command line being read, without its LF */
+	gboolean greeted; /* LHLO was given */
+	guint errors;	  /* commands refused so far */
+	GString *line;	  /* the command line being read, without its LF */
 
-	char *from;            /* MAIL FROM's address ("" for <>), or NULL */
-	GPtrArray *rcpt;       /* char *, the RCPT TO addresses */
+	char *from;	 /* MAIL FROM's address ("" for <>), or NULL */
+	GPtrArray *rcpt; /* char *, the RCPT TO addresses */
 
 	/* While in DATA: */
-	GString *msg;          /* the message so far, NULL once it is refused */
-	guint64 size;          /* its size, counted on when it is refused */
-	gsize line_len;        /* octets of the current line so far, CR included */
-	char head[2];          /* the current line's first two octets */
-	char last;             /* and its last so far */
+	GString *msg;	/* the message so far, NULL once it is refused */
+	guint64 size;	/* its size, counted on when it is refused */
+	gsize line_len; /* octets of the current line so far, CR included */
+	char head[2];	/* the current line's first two octets */
+	char last;	/* and its last so far */
 	gboolean too_big;
 	gboolean long_line;
 
-	GString *out;          /* replies not yet sent */
+	GString *out; /* replies not yet sent */
 };
 
 static void reply(LmtpSession *s, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -321,9 +321,8 @@ static const struct {
 	const char *verb;
 	void (*run)(LmtpSession *s, const char *arg);
 } commands[] = {
-    {"LHLO", do_lhlo}, {"MAIL", do_mail}, {"RCPT", do_rcpt}, {"DATA", do_data},
-    {"RSET", do_rset}, {"NOOP", do_noop}, {"VRFY", do_vrfy}, {"QUIT", do_quit},
-    {"HELO", do_helo}, {"EHLO", do_helo},
+    {"LHLO", do_lhlo}, {"MAIL", do_mail}, {"RCPT", do_rcpt}, {"DATA", do_data}, {"RSET", do_rset},
+    {"NOOP", do_noop}, {"VRFY", do_vrfy}, {"QUIT", do_quit}, {"HELO", do_helo}, {"EHLO", do_helo},
 };
 
 /* Runs the command line in s->line. */
@@ -403,7 +402,8 @@ static void finish_data(LmtpSession *s)
 				      " octets",
 				      s->max_size);
 			else
-				reply(s, "554 5.6.0 Message refused: a line is longer than %zu octets",
+				reply(s,
+				      "554 5.6.0 Message refused: a line is longer than %zu octets",
 				      s->max_line);
 		reset_transaction(s);
 		s->state = STATE_COMMAND;

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_SIZE 2000
 
 typedef struct {
-	GString *replies;  /* everything the session said */
+	GString *replies;    /* everything the session said */
 	GChecksum *messages; /* of every message delivered, in order */
 	guint delivered;
 	gboolean waiting;
@@ -72,7 +72,7 @@ static void drain(LmtpSession *s, Play *p)
 static void play(const uint8_t *data, size_t size, gsize piece, Play *p)
 {
 	g_autoptr(LmtpSession) s =
-		lmtp_session_new("fuzz.example", FUZZ_MAX_LINE, FUZZ_MAX_SIZE, deliver, p);
+	    lmtp_session_new("fuzz.example", FUZZ_MAX_LINE, FUZZ_MAX_SIZE, deliver, p);
 	gsize off = 0, cut = 0;
 
 	p->replies = g_string_new(NULL);
