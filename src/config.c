@@ -10,6 +10,7 @@
 
 #include <confuse.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1107,6 +1108,39 @@ static void read_fields(Loader *ld, cfg_t *root, Config *cfg)
 		field_table_insert(cfg->fields, read_field(ld, cfg_getnsec(root, "field", i), cfg));
 }
 
+/* The LMTP socket's access and the LMTP limits. The group must exist
+ * here: check-config runs where convened will. */
+static void read_lmtp(Loader *ld, cfg_t *root, cfg_t *limits, Config *cfg)
+{
+	const char *mode = get_str(ld, root, "lmtp-socket-mode", FALSE);
+	const char *group = get_str(ld, root, "lmtp-socket-group", FALSE);
+	gboolean unix_socket = cfg->lmtp != NULL && g_str_has_prefix(cfg->lmtp, "unix:");
+	guint64 bits;
+	long n;
+
+	cfg->lmtp_socket_mode = -1;
+	if (mode != NULL && (strlen(mode) < 3 || strlen(mode) > 4 ||
+			     !g_ascii_string_to_unsigned(mode, 8, 0, 0777, &bits, NULL)))
+		report(ld, root, "lmtp-socket-mode",
+		       "lmtp-socket-mode '%s' must be octal permission bits, e.g. \"0660\"", mode);
+	else if (mode != NULL)
+		cfg->lmtp_socket_mode = (int)bits;
+	if (group != NULL && getgrnam(group) == NULL)
+		report(ld, root, "lmtp-socket-group", "lmtp-socket-group '%s': no such group",
+		       group);
+	else
+		cfg->lmtp_socket_group = g_strdup(group);
+	if ((mode != NULL || group != NULL) && cfg->lmtp != NULL && !unix_socket)
+		report(ld, root, mode != NULL ? "lmtp-socket-mode" : "lmtp-socket-group",
+		       "lmtp-socket-mode and lmtp-socket-group apply to a unix: socket only");
+	if (get_count(ld, limits, "max-line-length", 1000, G_MAXINT, &n))
+		cfg->max_line_length = (guint64)n;
+	if (get_count(ld, limits, "lmtp-idle-timeout", 1, 24 * 3600, &n))
+		cfg->lmtp_idle_timeout = (guint)n;
+	if (get_count(ld, limits, "lmtp-max-connections", 1, 10000, &n))
+		cfg->lmtp_max_connections = (guint)n;
+}
+
 /* Turns what libconfuse read into a Config, reporting every problem; the
  * caller throws the Config away if there was any. */
 static Config *config_from(Loader *ld, cfg_t *root)
@@ -1125,6 +1159,7 @@ static Config *config_from(Loader *ld, cfg_t *root)
 	read_paths(ld, cfg_getsec(root, "paths"), cfg);
 	read_transport(ld, root, cfg_getsec(root, "smtp"), cfg);
 	read_schedule(ld, cfg_getsec(root, "schedule"), cfg_getsec(root, "limits"), cfg);
+	read_lmtp(ld, root, cfg_getsec(root, "limits"), cfg);
 	/* A file not read to its end may not name its templates yet: its
 	 * languages are looked for once it reads whole. */
 	if (ld->complete)
@@ -1215,6 +1250,9 @@ static Config *config_parse(Loader *ld, const char *text)
 	cfg_opt_t limits_opts[] = {
 	    CFG_INT("max-message-size", 10485760, CFGF_NONE),
 	    CFG_INT("replies-per-sender-per-hour", 10, CFGF_NONE),
+	    CFG_INT("max-line-length", 65536, CFGF_NONE),
+	    CFG_INT("lmtp-idle-timeout", 300, CFGF_NONE),
+	    CFG_INT("lmtp-max-connections", 100, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t opts[] = {
@@ -1225,6 +1263,8 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_SEC("paths", paths_opts, CFGF_NONE),
 	    CFG_STR("transport", DEFAULT_TRANSPORT, CFGF_NONE),
 	    CFG_STR("lmtp", NULL, CFGF_NONE),
+	    CFG_STR("lmtp-socket-mode", NULL, CFGF_NONE),
+	    CFG_STR("lmtp-socket-group", NULL, CFGF_NONE),
 	    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
 	    CFG_SEC("schedule", schedule_opts, CFGF_NONE),
 	    CFG_SEC("limits", limits_opts, CFGF_NONE),
@@ -1371,6 +1411,7 @@ void config_free(Config *cfg)
 	g_free(cfg->templates_dir);
 	g_free(cfg->transport);
 	g_free(cfg->lmtp);
+	g_free(cfg->lmtp_socket_group);
 	g_free(cfg->transport_host);
 	g_free(cfg->transport_port);
 	g_free(cfg->transport_dir);

@@ -91,6 +91,9 @@ typedef struct {
 
 	char *lmtp;             /* convened's LMTP listener: "unix:/PATH" or
 				 * "HOST:PORT"; NULL for none */
+	int lmtp_socket_mode;   /* a unix: socket's permission bits, or -1 to
+				 * leave them as the umask makes them */
+	char *lmtp_socket_group;/* a unix: socket's group, or NULL */
 
 	ConfigStarttls smtp_starttls;
 	char *smtp_user;
@@ -106,6 +109,10 @@ typedef struct {
 
 	guint64 max_message_size;
 	guint replies_per_sender_per_hour;
+	guint64 max_line_length;    /* an LMTP message's longest line, its line
+				     * end included */
+	guint lmtp_idle_timeout;    /* seconds an LMTP client may stay silent */
+	guint lmtp_max_connections; /* LMTP connections served at once */
 } Config;
 
 /* Reads and validates @path. Returns a new Config, or NULL with @error set

@@ -4,8 +4,10 @@
  * minute should an event be missed), in batches that share one durable
  * commit; runs the scheduler; and hands the outbox to a thread that talks
  * to the relay, so that a slow relay never holds up intake. Optionally it
- * listens for LMTP. It never acknowledges mail before its commit and never
- * runs twice on one state directory. */
+ * listens for LMTP (lmtp.c, in a thread of its own): the messages that
+ * arrive while a batch commits make the next batch, so that concurrent
+ * clients share durable commits. It never acknowledges mail before its
+ * commit and never runs twice on one state directory. */
 
 #include "autoconfig.h"
 
@@ -40,8 +42,6 @@
 /* How often the intake is looked at even without an event, and the
  * scheduler and the outbox's retries woken. */
 #define CONVENED_TICK_SECONDS 30
-/* How long an LMTP client waits for its message's commit before 451. */
-#define CONVENED_LMTP_WAIT_SECONDS 60
 
 typedef struct {
 	char *config_path;
@@ -57,13 +57,19 @@ typedef struct {
 	gboolean sending;       /* a delivery runs in the sender thread */
 	gboolean reload_pending;
 	gboolean stopping;
-	/* LMTP connections wait, in their threads, for the run after theirs. */
-	GMutex lock;
-	GCond ran;
-	guint64 requested;      /* runs asked for */
-	guint64 completed;      /* of those, done */
-	char *intake_dir;       /* a copy for those threads */
+	/* LMTP: each message is read and parsed in the parser's thread as it
+	 * arrives, then committed in this one with those that came meanwhile. */
+	GThreadPool *parser;    /* of LmtpDelivery * */
+	GMutex cfg_lock;        /* held by the parser while it reads cfg, and
+				 * here to replace it */
+	GAsyncQueue *lmtp_queue;/* of Parsed *, from the parser */
+	gint lmtp_posted;       /* a take_lmtp() is on its way to this loop */
 } Daemon;
+
+typedef struct {
+	LmtpDelivery *delivery;
+	IntakeMessage *message;
+} Parsed;
 
 typedef struct {
 	Config *cfg;
@@ -90,13 +96,8 @@ static void run_work(Daemon *d)
 	g_autoptr(GError) error = NULL;
 	IntakeStats in = {0};
 	ScheduleStats sched = {0};
-	guint64 seq;
 	gint64 now = clock_now_unix();
 	gint64 started, took;
-
-	g_mutex_lock(&d->lock);
-	seq = d->requested;
-	g_mutex_unlock(&d->lock);
 
 	started = g_get_monotonic_time();
 	if (!intake_run(d->cfg, d->store, d->composer, d->secret, now, &in, &error)) {
@@ -117,10 +118,6 @@ static void run_work(Daemon *d)
 		log_event(LOG_INFO, "batch", "messages", n, "answered", answered, "deferred",
 			  deferred, "seconds", seconds, NULL);
 	}
-	g_mutex_lock(&d->lock);
-	d->completed = MAX(d->completed, seq);
-	g_cond_broadcast(&d->ran);
-	g_mutex_unlock(&d->lock);
 	start_sending(d);
 }
 
@@ -246,51 +243,94 @@ static void start_sending(Daemon *d)
 
 /* --- LMTP ------------------------------------------------------------------ */
 
-static gboolean work_now_cb(gpointer data)
+static void parsed_answer(Parsed *p, int code, const char *text)
+{
+	lmtp_delivery_done(p->delivery, code, text);
+	intake_message_free(p->message);
+	g_free(p);
+}
+
+/* In this loop: every message parsed meanwhile is committed in one batch,
+ * then answered. Those that arrive during the commit make the next one. */
+static gboolean take_lmtp(gpointer data)
 {
 	Daemon *d = data;
+	g_autoptr(GPtrArray) batch = g_ptr_array_new();
+	g_autoptr(GPtrArray) messages = g_ptr_array_new();
+	IntakeStats stats = {0};
+	Parsed *p;
 
-	if (d->work_source != 0) {
-		g_source_remove(d->work_source);
-		d->work_source = 0;
+	/* Cleared first: a message pushed from now on posts another run. */
+	g_atomic_int_set(&d->lmtp_posted, 0);
+	while ((p = g_async_queue_try_pop(d->lmtp_queue)) != NULL) {
+		g_ptr_array_add(batch, p);
+		g_ptr_array_add(messages, p->message);
 	}
-	run_work(d);
+	if (batch->len == 0)
+		return G_SOURCE_REMOVE;
+	if (d->stopping) {
+		for (guint i = 0; i < batch->len; i++)
+			parsed_answer(batch->pdata[i], 451, "4.3.2 Shutting down; try again later");
+		return G_SOURCE_REMOVE;
+	}
+	intake_commit(d->cfg, d->store, d->composer, d->secret, clock_now_unix(),
+		      (IntakeMessage *const *)messages->pdata, messages->len, &stats);
+	for (guint i = 0; i < batch->len; i++) {
+		p = batch->pdata[i];
+		if (intake_message_verdict(p->message) == INTAKE_TAKEN)
+			parsed_answer(p, 250, "2.0.0 Ok: committed");
+		else
+			parsed_answer(p, 451, "4.3.0 Not committed; try again later");
+	}
+	if (stats.deferred > 0) {
+		g_autofree char *n = g_strdup_printf("%u", stats.messages);
+		g_autofree char *deferred = g_strdup_printf("%u", stats.deferred);
+
+		log_event(LOG_WARNING, "lmtp-deferred", "messages", n, "deferred", deferred, NULL);
+	}
+	start_sending(d);
 	return G_SOURCE_REMOVE;
 }
 
-/* In a connection's thread: the message goes durably into the intake, and
- * the answer waits for the run that commits it. */
-static int lmtp_deliver(GBytes *message, char **text, gpointer data)
+/* In the parser's thread: the message is read and parsed, and waits for
+ * the next batch of the main loop. */
+static void parse_lmtp(gpointer data, gpointer user_data)
+{
+	Daemon *d = user_data;
+	Parsed *p = g_new0(Parsed, 1);
+
+	p->delivery = data;
+	g_mutex_lock(&d->cfg_lock);
+	p->message = intake_message_read(d->cfg, lmtp_delivery_get_message(p->delivery));
+	g_mutex_unlock(&d->cfg_lock);
+	g_async_queue_push(d->lmtp_queue, p);
+	if (g_atomic_int_compare_and_exchange(&d->lmtp_posted, 0, 1))
+		g_main_context_invoke(NULL, take_lmtp, d);
+}
+
+/* In the listener's thread: the message goes to the parser. */
+static void lmtp_deliver(LmtpDelivery *delivery, gpointer data)
 {
 	Daemon *d = data;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *intake = NULL, *name = NULL, *path = NULL;
-	gint64 deadline = g_get_monotonic_time() + CONVENED_LMTP_WAIT_SECONDS * G_TIME_SPAN_SECOND;
-	guint64 seq;
 
-	g_mutex_lock(&d->lock);
-	intake = g_strdup(d->intake_dir);
-	g_mutex_unlock(&d->lock);
-	if (!maildir_deliver_bytes(intake, message, &name, &error)) {
-		*text = g_strdup_printf("4.3.0 cannot queue the message: %s", error->message);
-		return 451;
+	g_thread_pool_push(d->parser, delivery, NULL);
+}
+
+/* The LMTP listener as the configuration now asks: started, moved,
+ * stopped, or (when the new address cannot be had) kept as it was. */
+static void reconfigure_lmtp(Daemon *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (d->cfg->lmtp == NULL) {
+		g_clear_pointer(&d->lmtp, lmtp_stop);
+	} else if (d->lmtp == NULL) {
+		d->lmtp = lmtp_start(d->cfg, lmtp_deliver, d, &error);
+		if (d->lmtp == NULL)
+			log_event(LOG_ERR, "lmtp-failed", "reason", error->message, NULL);
+	} else if (!lmtp_reconfigure(d->lmtp, d->cfg, &error)) {
+		log_event(LOG_WARNING, "lmtp-kept", "reason", error->message, NULL);
 	}
-	g_mutex_lock(&d->lock);
-	seq = ++d->requested;
-	g_mutex_unlock(&d->lock);
-	g_main_context_invoke(NULL, work_now_cb, d);
-	g_mutex_lock(&d->lock);
-	while (d->completed < seq && g_cond_wait_until(&d->ran, &d->lock, deadline))
-		;
-	g_mutex_unlock(&d->lock);
-	path = g_build_filename(intake, "new", name, NULL);
-	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
-		/* Kept: it will be taken later, and a retry is a harmless duplicate. */
-		*text = g_strdup("4.3.0 received but not yet committed; try again later");
-		return 451;
-	}
-	*text = g_strdup("2.0.0 Ok: committed");
-	return 250;
 }
 
 /* --- signals and reloading --------------------------------------------------- */
@@ -298,7 +338,7 @@ static int lmtp_deliver(GBytes *message, char **text, gpointer data)
 static void daemon_reload(Daemon *d)
 {
 	g_autoptr(GError) error = NULL;
-	Config *cfg;
+	Config *cfg, *old;
 
 	d->reload_pending = FALSE;
 	cfg = config_load(d->config_path, &error);
@@ -312,13 +352,13 @@ static void daemon_reload(Daemon *d)
 		log_event(LOG_WARNING, "reload-state-kept", "state", d->cfg->state_dir, "reason",
 			  "a new state directory takes effect at restart", NULL);
 	compose_free(d->composer);
-	config_free(d->cfg);
+	g_mutex_lock(&d->cfg_lock);
+	old = d->cfg;
 	d->cfg = cfg;
+	g_mutex_unlock(&d->cfg_lock);
+	config_free(old);
 	d->composer = compose_new(cfg);
-	g_mutex_lock(&d->lock);
-	g_free(d->intake_dir);
-	d->intake_dir = g_strdup(cfg->intake_dir);
-	g_mutex_unlock(&d->lock);
+	reconfigure_lmtp(d);
 	if (!watch_intake(d, &error))
 		log_event(LOG_ERR, "watch-failed", "folder", cfg->intake_dir, "reason",
 			  error->message, NULL);
@@ -405,6 +445,7 @@ int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	Daemon d = {0};
+	Parsed *pending;
 	gboolean foreground = FALSE;
 	int status = EX_OK;
 
@@ -443,9 +484,10 @@ int main(int argc, char **argv)
 	log_init("convened", foreground);
 	write_pid(d.lock_fd);
 
-	g_mutex_init(&d.lock);
-	g_cond_init(&d.ran);
-	d.intake_dir = g_strdup(d.cfg->intake_dir);
+	g_mutex_init(&d.cfg_lock);
+	d.lmtp_queue = g_async_queue_new();
+	/* One thread: parsing takes one core, committing the other. */
+	d.parser = g_thread_pool_new(parse_lmtp, &d, 1, FALSE, NULL);
 	d.store = store_open(d.cfg->state_dir, &error);
 	if (d.store != NULL)
 		d.secret = token_secret_load(d.cfg->state_dir, &error);
@@ -455,7 +497,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg->lmtp != NULL) {
-		d.lmtp = lmtp_start(d.cfg->lmtp, d.cfg->max_message_size, lmtp_deliver, &d, &error);
+		d.lmtp = lmtp_start(d.cfg, lmtp_deliver, &d, &error);
 		if (d.lmtp == NULL) {
 			log_event(LOG_ERR, "start-failed", "reason", error->message, NULL);
 			status = EX_UNAVAILABLE;
@@ -474,7 +516,13 @@ int main(int argc, char **argv)
 	g_main_loop_run(d.loop);
 	log_event(LOG_INFO, "stopped", NULL);
 out:
+	/* The listener, then the parser: then no message comes any more, and
+	 * those still queued are freed unanswered (their clients retry). */
 	lmtp_stop(d.lmtp);
+	g_thread_pool_free(d.parser, FALSE, TRUE);
+	while ((pending = g_async_queue_try_pop(d.lmtp_queue)) != NULL)
+		parsed_answer(pending, 421, "4.3.2 Shutting down");
+	g_async_queue_unref(d.lmtp_queue);
 	g_clear_object(&d.monitor);
 	g_clear_pointer(&d.loop, g_main_loop_unref);
 	compose_free(d.composer);
@@ -482,7 +530,6 @@ out:
 		store_close(d.store);
 	g_clear_pointer(&d.secret, g_bytes_unref);
 	config_free(d.cfg);
-	g_free(d.intake_dir);
 	g_free(d.config_path);
 	close(d.lock_fd);
 	return status;

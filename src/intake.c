@@ -4,7 +4,9 @@
  * into the quarantine when it is not mail we can read; it is never deleted
  * and never acknowledged early. Messages are taken in batches that share
  * one durable commit (group commit), as a synced LMDB commit costs far
- * more than reading a message. A reader thread parses the next batch (GMime,
+ * more than reading a message. Messages an LMTP client holds until told
+ * they are taken come from memory instead, and are acknowledged after
+ * the commit in the same way. A reader thread parses the next batch (GMime,
  * and the requests as far as it has time: both pure) while this one decides,
  * commits and settles the current one, so that the work uses two cores. */
 
@@ -12,7 +14,11 @@
 
 #include "intake.h"
 
+#include <errno.h>
+#include <linux/memfd.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "log.h"
@@ -115,26 +121,34 @@ static gboolean read_item(const Config *cfg, const char *name, gboolean parse, I
 	return FALSE;
 }
 
-/* After the commit: the file leaves new/, and the outcome is told. */
-static void settle_item(const Config *cfg, Item *item, IntakeStats *stats)
+/* Counts and logs what was done with a committed item. */
+static void tell_outcome(const Item *item, IntakeStats *stats)
 {
-	g_autoptr(GError) error = NULL;
 	const CommandOutcome *o = &item->outcome;
 	g_autofree char *replies = g_strdup_printf("%u", o->replies);
 	g_autofree char *limited = o->limited > 0 ? g_strdup_printf("%u", o->limited) : NULL;
 
-	if (!maildir_move_to_cur(cfg->intake_dir, item->name, &error))
-		/* Committed: a second look at it later is a harmless duplicate. */
-		log_event(LOG_ERR, "move-failed", "file", item->name, "reason", error->message, NULL);
 	if (g_strcmp0(o->action, "duplicate") == 0)
 		stats->duplicates++;
 	else if (g_strcmp0(o->action, "robot") == 0 || g_str_has_prefix(o->action, "bounce"))
 		stats->robots++;
 	else if (o->replies > 0)
 		stats->answered++;
-	log_event(LOG_INFO, "message", "file", item->name, "message_id", item->msg->message_id,
-		  "from", item->msg->from_address, "action", o->action, "email", o->email, "robot",
+	log_event(LOG_INFO, "message", "file", item->name, "via",
+		  item->name == NULL ? "lmtp" : NULL, "message_id", item->msg->message_id, "from",
+		  item->msg->from_address, "action", o->action, "email", o->email, "robot",
 		  item->msg->robot, "replies", replies, "rate_limited", limited, NULL);
+}
+
+/* After the commit: the file leaves new/, and the outcome is told. */
+static void settle_item(const Config *cfg, Item *item, IntakeStats *stats)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!maildir_move_to_cur(cfg->intake_dir, item->name, &error))
+		/* Committed: a second look at it later is a harmless duplicate. */
+		log_event(LOG_ERR, "move-failed", "file", item->name, "reason", error->message, NULL);
+	tell_outcome(item, stats);
 }
 
 /* Commits @n items in one transaction. Should that fail, each is tried in
@@ -267,4 +281,141 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 		log_event(LOG_ERR, "sync-failed", "folder", cfg->intake_dir, "reason",
 			  sync_error->message, NULL);
 	return TRUE;
+}
+
+/* --- messages from memory (LMTP) ------------------------------------------ */
+
+static gboolean write_all(int fd, const char *data, gsize len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return FALSE;
+		data += n;
+		len -= (gsize)n;
+	}
+	return TRUE;
+}
+
+/* Reads @bytes as message_read_file() does. That reads a path only: the
+ * message is put in an anonymous memory file (memfd), which is opened
+ * again through /proc; no file system is written, nothing is left behind. */
+static Message *read_bytes(const Config *cfg, GBytes *bytes, GError **error)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(bytes, &len);
+	g_autofree char *path = NULL;
+	Message *msg;
+	int fd = (int)syscall(SYS_memfd_create, "convene-lmtp", MFD_CLOEXEC);
+
+	if (fd < 0 || !write_all(fd, data, len)) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ,
+			    "cannot hold the message in memory: %s", g_strerror(err));
+		return NULL;
+	}
+	path = g_strdup_printf("/proc/self/fd/%d", fd);
+	msg = message_read_file(path, cfg->max_message_size, cfg->event_address, error);
+	close(fd);
+	return msg;
+}
+
+/* Puts @bytes, which are not mail we can read, durably in the quarantine. */
+static gboolean quarantine_bytes(const Config *cfg, GBytes *bytes, const char *reason)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *name = NULL;
+
+	if (!maildir_create(cfg->quarantine_dir, &error) ||
+	    !maildir_deliver_bytes(cfg->quarantine_dir, bytes, &name, &error)) {
+		log_event(LOG_ERR, "quarantine-failed", "via", "lmtp", "reason", reason, "error",
+			  error->message, NULL);
+		return FALSE;
+	}
+	log_event(LOG_WARNING, "quarantined", "via", "lmtp", "file", name, "reason", reason,
+		  "folder", cfg->quarantine_dir, NULL);
+	return TRUE;
+}
+
+typedef enum {
+	MESSAGE_READ,        /* to be committed */
+	MESSAGE_QUARANTINED, /* not mail: durably in the quarantine */
+	MESSAGE_UNREAD,      /* could not be read or quarantined: deferred */
+	MESSAGE_COMMITTED,
+} MessageState;
+
+struct _IntakeMessage {
+	MessageState state;
+	Item item;
+};
+
+IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes)
+{
+	g_autoptr(GError) error = NULL;
+	IntakeMessage *m = g_new0(IntakeMessage, 1);
+
+	m->item.msg = read_bytes(cfg, bytes, &error);
+	if (m->item.msg != NULL) {
+		m->item.req = command_parse(cfg, m->item.msg);
+		m->state = MESSAGE_READ;
+	} else if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
+		log_event(LOG_ERR, "deferred", "via", "lmtp", "reason", error->message, NULL);
+		m->state = MESSAGE_UNREAD;
+	} else {
+		m->state = quarantine_bytes(cfg, bytes, error->message) ? MESSAGE_QUARANTINED
+									 : MESSAGE_UNREAD;
+	}
+	return m;
+}
+
+void intake_message_free(IntakeMessage *m)
+{
+	if (m == NULL)
+		return;
+	item_clear(&m->item);
+	g_free(m);
+}
+
+IntakeVerdict intake_message_verdict(const IntakeMessage *m)
+{
+	return m->state == MESSAGE_QUARANTINED || m->state == MESSAGE_COMMITTED ? INTAKE_TAKEN
+										: INTAKE_DEFERRED;
+}
+
+void intake_commit(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
+		   gint64 now, IntakeMessage *const *messages, guint n, IntakeStats *stats)
+{
+	CommandContext ctx = {cfg, composer, now, secret};
+	g_autofree Item *items = g_new0(Item, n);
+	g_autofree guint *slot = g_new0(guint, n);
+	guint k = 0;
+
+	stats->messages += n;
+	for (guint i = 0; i < n; i++) {
+		if (messages[i]->state == MESSAGE_READ) {
+			/* commit_items() takes the items side by side: lent, then given back. */
+			items[k] = messages[i]->item;
+			slot[k++] = i;
+		} else if (messages[i]->state == MESSAGE_QUARANTINED) {
+			stats->quarantined++;
+		} else if (messages[i]->state == MESSAGE_UNREAD) {
+			stats->deferred++;
+		}
+	}
+	commit_items(&ctx, store, items, k, stats);
+	for (guint j = 0; j < k; j++) {
+		IntakeMessage *m = messages[slot[j]];
+
+		m->item = items[j];
+		if (m->item.committed) {
+			m->state = MESSAGE_COMMITTED;
+			tell_outcome(&m->item, stats);
+		}
+	}
 }
