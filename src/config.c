@@ -62,6 +62,7 @@ typedef struct {
 	GHashTable *option_lines; /* "SECTION-ADDRESS/OPTION" -> line */
 	GPtrArray *headers;	  /* of Header *, in file order */
 	gboolean complete;	  /* libconfuse read to the end of the file */
+	gboolean paths_only;	  /* config_load_paths(): build the paths alone */
 } Loader;
 
 /* libconfuse's callbacks carry no user data, and its lexer is global state
@@ -942,6 +943,10 @@ static Config *config_from(Loader *ld, cfg_t *root)
 
 	cfg->days = g_ptr_array_new_with_free_func(day_free);
 	cfg->activities = g_ptr_array_new_with_free_func(activity_free);
+	if (ld->paths_only) {
+		read_paths(ld, cfg_getsec(root, "paths"), cfg);
+		return cfg;
+	}
 	read_event(ld, cfg_getsec(root, "event"), cfg);
 	read_days(ld, root, cfg);
 	for (unsigned int i = 0; i < n; i++)
@@ -1088,13 +1093,13 @@ static gboolean read_file(const char *path, char **text, gsize *len, GError **er
 	return TRUE;
 }
 
-Config *config_load(const char *path, GError **error)
+static Config *load(const char *path, gboolean paths_only, GError **error)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *plain = NULL;
 	const char *nul;
 	gsize len;
-	Loader ld = {0};
+	Loader ld = {.paths_only = paths_only};
 	Config *cfg = NULL;
 
 	g_return_val_if_fail(path != NULL, NULL);
@@ -1143,6 +1148,16 @@ Config *config_load(const char *path, GError **error)
 	g_hash_table_unref(ld.option_lines);
 	g_ptr_array_unref(ld.headers);
 	return cfg;
+}
+
+Config *config_load(const char *path, GError **error)
+{
+	return load(path, FALSE, error);
+}
+
+Config *config_load_paths(const char *path, GError **error)
+{
+	return load(path, TRUE, error);
 }
 
 void config_free(Config *cfg)

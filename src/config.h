@@ -104,6 +104,15 @@ typedef struct {
  * line, each as "FILE:LINE: what is wrong"). Free with config_free(). */
 Config *config_load(const char *path, GError **error);
 
+/* Reads @path as config_load() does (its syntax, its option names, the
+ * same errors) but builds only the paths (state_dir, intake_dir,
+ * quarantine_dir, templates_dir) and file; every other field is left empty
+ * and what the other sections say is not checked. For delivery from the
+ * MTA, which runs once per message: it must start in a few milliseconds,
+ * and must not turn mail away for a typo in an activity that
+ * check-config, convened and run-once report anyway. */
+Config *config_load_paths(const char *path, GError **error);
+
 /* Sets @a->folded from its id, title and aliases (config_load() does). */
 void config_activity_fold_names(ConfigActivity *a);
 
