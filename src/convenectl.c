@@ -156,8 +156,8 @@ static int cmd_check_config(const char *path)
 }
 
 /* The MTA's entry, shared with convene-deliver: 0 only once the message is
- * durable in new/, 75 for anything that may go better later, 78 for a
- * configuration that does not read. The content is never judged here. */
+ * durable in new/, 75 for anything else, a configuration that does not read
+ * included (Postfix bounces 78). The content is never judged here. */
 static int cmd_deliver(const char *path)
 {
 	return deliver_fd("convenectl", path, STDIN_FILENO);
@@ -632,11 +632,11 @@ int main(int argc, char **argv)
 	command = argv[i++];
 
 	if (strcmp(command, "deliver") == 0) {
-		/* The MTA's configuration is wrong: 78 keeps the message
+		/* The MTA's configuration is wrong: 75 keeps the message
 		 * queued, where 64 would bounce it to its sender. */
 		if (i < argc) {
 			usage("deliver takes no arguments");
-			return EX_CONFIG;
+			return EX_TEMPFAIL;
 		}
 		return cmd_deliver(path);
 	}

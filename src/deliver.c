@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* deliver.c: what the MTA runs for each message. It must never answer 0
- * before the message is durable in new/, never turn a message away for what
- * it says (a 5xx bounce through the MTA would reach a sender who did nothing
- * wrong), and never need more than GLib and libconfuse: it starts once per
- * message. */
+ * before the message is durable in new/, never make the MTA bounce a message
+ * (it would reach a sender who did nothing wrong): every failure, a
+ * configuration that does not read included, is EX_TEMPFAIL, as Postfix
+ * bounces EX_CONFIG (5.3.5); and it must never need more than GLib and
+ * libconfuse: it starts once per message. */
 
 #include "autoconfig.h"
 
@@ -24,7 +25,7 @@ int deliver_fd(const char *prog, const char *config_path, int fd)
 
 	if (cfg == NULL) {
 		fprintf(stderr, "%s: %s\n", prog, error->message);
-		return EX_CONFIG;
+		return EX_TEMPFAIL;
 	}
 	if (!maildir_create(cfg->intake_dir, &error) ||
 	    !maildir_deliver_fd(cfg->intake_dir, fd, &name, &error)) {

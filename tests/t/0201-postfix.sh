@@ -7,7 +7,8 @@
 # recipient_delimiter and fails its row, and a delivery that cannot be made
 # for now waits in Postfix's queue instead of bouncing.
 . "$(dirname "$0")/lib.sh"
-plan 24
+. "$top_srcdir/tests/scratch-postfix.sh"
+plan 26
 
 CONTRIB="$top_srcdir/contrib/postfix"
 DELIVER="$top_builddir/src/convene-deliver"
@@ -48,15 +49,16 @@ stop_all() {
 	CONVENED_PID=
 	[ -n "$REJECT_PID" ] && kill "$REJECT_PID" 2>/dev/null && wait "$REJECT_PID" 2>/dev/null
 	REJECT_PID=
-	[ -n "$PF_STARTED" ] && postfix -c "$PFC" stop >/dev/null 2>&1
+	[ -n "$PF_STARTED" ] && scratch_postfix_stop "$PF"
 	PF_STARTED=
 	cleanup
 }
 trap stop_all EXIT
+trap 'exit 1' INT TERM HUP
 
 # Passes the rest of the plan as skipped, and stops.
 skip_rest() {
-	while [ "$n" -lt 24 ]; do
+	while [ "$n" -lt 26 ]; do
 		n=$((n + 1))
 		echo "ok $n # SKIP $1"
 	done
@@ -98,51 +100,11 @@ wait_for listening "$REJECT_PORT" || skip_rest "the second smtp-sink does not st
 
 # What the outside world is to this Postfix: everything goes to the sink,
 # but bounce.example.net to the sink that refuses.
-mkdir -p "$PFC" "$PF/spool" "$PF/data" "$T/run"
-chown postfix "$PF/data"
-cat >"$PFC/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = mx.campus.test
-mydestination =
-mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
-relayhost = [127.0.0.1]:$SINK_PORT
-smtp_dns_support_level = disabled
-EOF
+mkdir -p "$T/run"
+scratch_postfix_write "$PF" "$SMTP_PORT" "$SINK_PORT"
 # The documented lines, their maps in this instance's directory.
 sed "s|/etc/postfix/|$PFC/|g" "$CONTRIB/main.cf" >>"$PFC/main.cf"
 OUTSIDE="bounce.example.net   smtp:[127.0.0.1]:$REJECT_PORT"
-cat >"$PFC/master.cf" <<EOF
-127.0.0.1:$SMTP_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
 # The documented services, run as nobody (there is no user convene here) on
 # this build and this test's configuration.
 sed -e "s|user=convene|user=nobody|" -e "s|/usr/sbin/convene-deliver|$DELIVER|" \
@@ -163,10 +125,7 @@ set_conf starttls '"none"'
 mkdir -p "$T/var/inbox"
 chown -R nobody "$T/var"
 
-postfix -c "$PFC" start >"$T/postfix.out" 2>&1 || {
-	sed 's/^/# /' "$T/postfix.out" "$PF/maillog" 2>/dev/null
-	skip_rest "this Postfix cannot be started here"
-}
+scratch_postfix_start "$PF" || skip_rest "this Postfix cannot be started here"
 PF_STARTED=1
 wait_for listening "$SMTP_PORT" || skip_rest "Postfix does not listen on $SMTP_PORT"
 
@@ -243,6 +202,17 @@ check 'and nothing, no bounce either, goes back to Carl' test -z "$(sink_to carl
 chown nobody "$T/var/inbox/tmp"
 postqueue -c "$PFC" -f
 check 'once the directory is mended, the next try delivers it' wait_for in_intake carl@example.fi
+
+# A configuration that does not read: convene-deliver exits 75 (Postfix
+# would bounce 78), and the message waits.
+cp "$T/convene.conf" "$T/good.conf"
+echo 'this is { not a configuration' >>"$T/convene.conf"
+submit dora@example.fi register@campus.example.org Registration "$(form 'Dora Berg' FI)" >/dev/null
+check 'a configuration that does not read defers the message too' \
+	wait_for deferred 'convene-deliver: '"$T/convene.conf"
+cp "$T/good.conf" "$T/convene.conf"
+postqueue -c "$PFC" -f
+check 'and once it is mended, the next try delivers it' wait_for in_intake dora@example.fi
 
 # --- The LMTP route -------------------------------------------------------------
 
