@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /* convene-deliver: what an MTA runs for each message (Postfix's pipe, an
  * alias, procmail). One message on stdin into the intake Maildir, with the
- * exit codes of `convenectl deliver`: 0 once durable, 75 for any problem. It links GLib and libconfuse and
- * nothing else, so that it starts in about the time /bin/true does; it
- * must never gain a dependency on the parsing or sending side. */
+ * exit codes of `convenectl deliver`: 0 once durable, 75 for any problem.
+ * It links GLib and libconfuse and nothing else, so that it starts in about
+ * the time /bin/true does; it must never gain a dependency on the parsing or
+ * sending side. */
 
 #include "autoconfig.h"
 
@@ -21,11 +22,10 @@
 #endif
 
 static const char usage_text[] =
-	"usage: convene-deliver [-c FILE]\n"
-	"copies one message on stdin into the intake Maildir; exits 0 once it is durable,\n"
-	"75 (the MTA keeps it and tries again) on any problem\n"
-	"the configuration is -c FILE, else $CONVENE_CONF, else " SYSCONFDIR
-	"/convene/convene.conf\n";
+    "usage: convene-deliver [-c FILE]\n"
+    "copies one message on stdin into the intake Maildir; exits 0 once it is durable,\n"
+    "75 (the MTA keeps it and tries again) on any problem\n"
+    "the configuration is -c FILE, else $CONVENE_CONF, else " SYSCONFDIR "/convene/convene.conf\n";
 
 int main(int argc, char **argv)
 {
@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 			 * EX_TEMPFAIL makes it keep the message, where
 			 * EX_USAGE would bounce it to a sender who did
 			 * nothing wrong. */
-			fprintf(stderr, "convene-deliver: unknown argument %s\n%s", argv[i], usage_text);
+			fprintf(stderr, "convene-deliver: unknown argument %s\n%s", argv[i],
+				usage_text);
 			return EX_TEMPFAIL;
 		}
 	}

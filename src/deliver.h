@@ -10,6 +10,6 @@
  * on: EX_OK only once the message is durable in new/, EX_TEMPFAIL for
  * anything else (a full disk, a directory we may not write, a configuration
  * that cannot be read or has an error), so that the MTA keeps the message
- * and tries again. The content is never looked at. What went wrong is said on stderr, prefixed with "@prog: ";
- * a delivery is logged. */
+ * and tries again. The content is never looked at. What went wrong is said on stderr, prefixed with
+ * "@prog: "; a delivery is logged. */
 int deliver_fd(const char *prog, const char *config_path, int fd);

@@ -32,10 +32,10 @@ static char *owner_mode(const struct stat *st)
 {
 	struct passwd *pw = getpwuid(st->st_uid);
 	struct group *gr = getgrgid(st->st_gid);
-	g_autofree char *user = pw != NULL ? g_strdup(pw->pw_name)
-					   : g_strdup_printf("%u", (unsigned)st->st_uid);
-	g_autofree char *group = gr != NULL ? g_strdup(gr->gr_name)
-					    : g_strdup_printf("%u", (unsigned)st->st_gid);
+	g_autofree char *user =
+	    pw != NULL ? g_strdup(pw->pw_name) : g_strdup_printf("%u", (unsigned)st->st_uid);
+	g_autofree char *group =
+	    gr != NULL ? g_strdup(gr->gr_name) : g_strdup_printf("%u", (unsigned)st->st_gid);
 
 	return g_strdup_printf("mode %04o, owned by %s:%s", (unsigned)(st->st_mode & 07777), user,
 			       group);
@@ -184,8 +184,8 @@ gboolean fsdiag_fail(GError **error, int err, const char *what, const char *path
 	g_autofree char *why = fsdiag_explain(path, err);
 
 	if (why != NULL)
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s %s: %s; %s", what,
-			    path, g_strerror(err), why);
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s %s: %s; %s",
+			    what, path, g_strerror(err), why);
 	else
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s %s: %s", what,
 			    path, g_strerror(err));
