@@ -41,7 +41,8 @@ PF_STARTED=
 cleanup() {
 	[ -n "$PF_STARTED" ] && scratch_postfix_stop "$PF"
 	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
-	[ -n "${E2E_KEEP:-}" ] || rm -rf "$W"
+	# Postfix's last processes may still be closing their files.
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$W" 2>/dev/null || { sleep 2; rm -rf "$W"; }
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
