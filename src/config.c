@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "grammar.h"
 #include "text.h"
 
 #ifndef PKGDATADIR
@@ -30,6 +29,33 @@
 
 /* The language of an event that names none. */
 #define DEFAULT_LANGUAGE "en"
+
+/* The field types by the names of the configuration and a language's
+ * [types]; an organiser may declare those up to FIELD_EMAIL. */
+static const char *const type_names[] = {
+    [FIELD_TEXT] = "text",	   [FIELD_LONG_TEXT] = "long-text", [FIELD_YES_NO] = "yes-no",
+    [FIELD_CHOICE] = "choice",	   [FIELD_MULTI_CHOICE] = "multi-choice",
+    [FIELD_NUMBER] = "number",	   [FIELD_DATE] = "date",	    [FIELD_COUNTRY] = "country",
+    [FIELD_EMAIL] = "email",	   [FIELD_LANGUAGE] = "language",   [FIELD_DAYS] = "days",
+    [FIELD_ACTIVITIES] = "activities", [FIELD_WAITLIST] = "waitlist", [FIELD_STATUS] = "status",
+    [FIELD_TIME] = "time",
+};
+
+const char *config_field_type_name(FieldType type)
+{
+	return type < G_N_ELEMENTS(type_names) && type_names[type] != NULL ? type_names[type] : "";
+}
+
+gboolean config_field_type_from_name(const char *name, FieldType *type)
+{
+	for (guint i = 0; i <= FIELD_EMAIL; i++) {
+		if (g_strcmp0(type_names[i], name) == 0) {
+			*type = i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
 
 static const char *const policy_names[] = {
     [CONFIG_POLICY_OPEN] = "open",
@@ -64,9 +90,7 @@ typedef struct {
 	GHashTable *option_lines; /* "SECTION-ADDRESS/OPTION" -> line */
 	GPtrArray *headers;	  /* of Header *, in file order */
 	gboolean complete;	  /* libconfuse read to the end of the file */
-	const char *file;	  /* the file being read */
-	GString *elsewhere;	  /* problems in other files (a language's data), each
-				   * line already "FILE:LINE: ..." */
+	gboolean paths_only;	  /* config_load_paths(): build the paths alone */
 } Loader;
 
 /* libconfuse's callbacks carry no user data, and its lexer is global state
@@ -934,67 +958,7 @@ static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cf
 		cfg->replies_per_sender_per_hour = n;
 }
 
-/* ---- languages and fields ---- */
-
-/* The languages that have a directory with a data file, for a message
- * naming a language that has none. */
-static char *available_languages(const char *templates_dir)
-{
-	g_autoptr(GDir) dir = g_dir_open(templates_dir, 0, NULL);
-	g_autoptr(GPtrArray) codes = g_ptr_array_new_with_free_func(g_free);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *data = g_build_filename(templates_dir, name, LANG_FILE, NULL);
-
-		if (g_file_test(data, G_FILE_TEST_IS_REGULAR))
-			g_ptr_array_add(codes, g_strdup(name));
-	}
-	g_ptr_array_sort(codes, (GCompareFunc)g_strcmp0);
-	g_ptr_array_add(codes, NULL);
-	return codes->len > 1 ? g_strjoinv(", ", (char **)codes->pdata) : g_strdup("none");
-}
-
-static void note_elsewhere(Loader *ld, const char *text)
-{
-	if (ld->elsewhere->len > 0)
-		g_string_append_c(ld->elsewhere, '\n');
-	g_string_append(ld->elsewhere, text);
-}
-
-/* Loads the data of every event language, and what mail clients write. */
-static void read_languages(Loader *ld, cfg_t *event, Config *cfg)
-{
-	g_autoptr(GError) error = NULL;
-
-	cfg->langs = g_ptr_array_new_with_free_func((GDestroyNotify)lang_free);
-	if (cfg->templates_dir == NULL || cfg->languages == NULL)
-		return;
-	for (guint i = 0; cfg->languages[i] != NULL; i++) {
-		const char *code = cfg->languages[i];
-		g_autofree char *dir = g_build_filename(cfg->templates_dir, code, NULL);
-		Language *l;
-
-		if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-			g_autofree char *have = available_languages(cfg->templates_dir);
-
-			report(ld, event, "languages",
-			       "language '%s' has no directory %s (languages there: %s)", code, dir,
-			       have);
-			continue;
-		}
-		l = lang_load(cfg->templates_dir, code, &error);
-		if (l == NULL) {
-			note_elsewhere(ld, error->message);
-			g_clear_error(&error);
-			continue;
-		}
-		g_ptr_array_add(cfg->langs, l);
-	}
-	cfg->mail = lang_load_mail(cfg->templates_dir, &error);
-	if (cfg->mail == NULL)
-		note_elsewhere(ld, error->message);
-}
+/* ---- the organisers' own questions ---- */
 
 /* "en=T-shirt size" (or a text alone, for every language) into @texts:
  * the first one written is also kept under "". */
@@ -1050,30 +1014,45 @@ static GStrv read_keys(Loader *ld, cfg_t *sec, const char *option)
 	return strv_from(keys);
 }
 
-static Field *read_field(Loader *ld, cfg_t *sec, Config *cfg)
+static void field_spec_free(gpointer data)
 {
-	const char *id = cfg_title(sec);
+	ConfigFieldSpec *f = data;
+
+	g_free(f->id);
+	g_strfreev(f->choices);
+	g_strfreev(f->activities);
+	g_strfreev(f->keys);
+	g_hash_table_unref(f->labels);
+	g_hash_table_unref(f->help);
+	g_free(f);
+}
+
+/* Reads a field section: the checks here need no field table, which
+ * config_load() builds from what this keeps. */
+static ConfigFieldSpec *read_field(Loader *ld, cfg_t *sec, Config *cfg)
+{
+	ConfigFieldSpec *f = g_new0(ConfigFieldSpec, 1);
 	const char *type_name = get_str(ld, sec, "type", TRUE);
-	FieldType type = FIELD_TEXT;
 	g_autoptr(GPtrArray) choices = get_list(ld, sec, "choices");
 	g_autoptr(GPtrArray) activities = get_list(ld, sec, "activities");
-	Field *f;
+	gboolean choosing;
 
-	if (!is_activity_id(id))
+	f->id = g_strdup(cfg_title(sec));
+	f->line = section_line(ld, sec);
+	f->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	f->help = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (!is_activity_id(f->id))
 		report(ld, sec, NULL, "a field id may only hold a-z, 0-9 and '-', at most 64 of them");
-	if (type_name != NULL && !field_type_from_name(type_name, &type))
+	if (type_name != NULL && !config_field_type_from_name(type_name, &f->type))
 		report(ld, sec, "type",
 		       "type '%s' must be text, long-text, yes-no, choice, multi-choice, number, "
 		       "date, country or email",
 		       type_name);
-	f = field_new(id, type);
-	f->flags = FIELD_WRITABLE | (cfg_getbool(sec, "required") ? FIELD_REQUIRED : 0);
-	f->line = section_line(ld, sec);
-	if (field_find(cfg->fields, id) != NULL)
-		report(ld, sec, NULL, "\"%s\" is a built-in field; choose another id", id);
-	if ((type == FIELD_CHOICE || type == FIELD_MULTI_CHOICE) && choices->len == 0)
+	f->required = cfg_getbool(sec, "required");
+	choosing = f->type == FIELD_CHOICE || f->type == FIELD_MULTI_CHOICE;
+	if (choosing && choices->len == 0)
 		report(ld, sec, "choices", "a %s field needs choices = {\"...\", ...}", type_name);
-	if (type != FIELD_CHOICE && type != FIELD_MULTI_CHOICE && choices->len > 0)
+	if (!choosing && choices->len > 0)
 		report(ld, sec, "choices", "choices are for choice and multi-choice fields only");
 	for (guint i = 0; i < choices->len; i++) {
 		const char *c = g_ptr_array_index(choices, i);
@@ -1082,7 +1061,6 @@ static Field *read_field(Loader *ld, cfg_t *sec, Config *cfg)
 			report(ld, sec, "choices", "choice '%s' must be one non-empty line without ','",
 			       c);
 	}
-	g_strfreev(f->choices);
 	f->choices = strv_from(choices);
 	for (guint i = 0; i < activities->len; i++) {
 		const char *a = g_ptr_array_index(activities, i);
@@ -1090,9 +1068,7 @@ static Field *read_field(Loader *ld, cfg_t *sec, Config *cfg)
 		if (config_activity_find(cfg, a) == NULL)
 			report(ld, sec, "activities", "activities: no activity \"%s\"", a);
 	}
-	g_strfreev(f->activities);
 	f->activities = strv_from(activities);
-	g_strfreev(f->keys);
 	f->keys = read_keys(ld, sec, "keys");
 	read_texts(ld, sec, "label", cfg, f->labels);
 	read_texts(ld, sec, "help", cfg, f->help);
@@ -1103,9 +1079,9 @@ static void read_fields(Loader *ld, cfg_t *root, Config *cfg)
 {
 	unsigned int n = cfg_size(root, "field");
 
-	cfg->fields = field_table_new();
+	cfg->field_specs = g_ptr_array_new_with_free_func(field_spec_free);
 	for (unsigned int i = 0; i < n; i++)
-		field_table_insert(cfg->fields, read_field(ld, cfg_getnsec(root, "field", i), cfg));
+		g_ptr_array_add(cfg->field_specs, read_field(ld, cfg_getnsec(root, "field", i), cfg));
 }
 
 /* The LMTP socket's access and the LMTP limits. The group must exist
@@ -1150,6 +1126,10 @@ static Config *config_from(Loader *ld, cfg_t *root)
 
 	cfg->days = g_ptr_array_new_with_free_func(day_free);
 	cfg->activities = g_ptr_array_new_with_free_func(activity_free);
+	if (ld->paths_only) {
+		read_paths(ld, cfg_getsec(root, "paths"), cfg);
+		return cfg;
+	}
 	read_event(ld, cfg_getsec(root, "event"), cfg);
 	read_days(ld, root, cfg);
 	for (unsigned int i = 0; i < n; i++)
@@ -1160,16 +1140,8 @@ static Config *config_from(Loader *ld, cfg_t *root)
 	read_transport(ld, root, cfg_getsec(root, "smtp"), cfg);
 	read_schedule(ld, cfg_getsec(root, "schedule"), cfg_getsec(root, "limits"), cfg);
 	read_lmtp(ld, root, cfg_getsec(root, "limits"), cfg);
-	/* A file not read to its end may not name its templates yet: its
-	 * languages are looked for once it reads whole. */
-	if (ld->complete)
-		read_languages(ld, cfg_getsec(root, "event"), cfg);
-	else
-		cfg->langs = g_ptr_array_new_with_free_func((GDestroyNotify)lang_free);
 	read_fields(ld, root, cfg);
-	if (cfg->mail != NULL && cfg->langs->len == g_strv_length(cfg->languages))
-		cfg->grammar = grammar_new(cfg->langs, cfg->mail, cfg->fields, ld->file,
-					   ld->elsewhere);
+	cfg->languages_line = option_line(ld, cfg_getsec(root, "event"), "languages");
 	return cfg;
 }
 
@@ -1323,13 +1295,17 @@ static gboolean read_file(const char *path, char **text, gsize *len, GError **er
 	return TRUE;
 }
 
-Config *config_load(const char *path, GError **error)
+/* Reads @path, appending each problem to @problems as "FILE:LINE: what is
+ * wrong", in line order; returns NULL only when the file cannot be read
+ * (@error set). *@whole says whether libconfuse read it to its end. */
+static Config *load(const char *path, gboolean paths_only, GString *problems, gboolean *whole,
+		    GError **error)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *plain = NULL;
 	const char *nul;
 	gsize len;
-	Loader ld = {0};
+	Loader ld = {.paths_only = paths_only};
 	Config *cfg = NULL;
 
 	g_return_val_if_fail(path != NULL, NULL);
@@ -1341,8 +1317,6 @@ Config *config_load(const char *path, GError **error)
 	g_array_set_clear_func(ld.problems, problem_clear);
 	ld.option_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ld.headers = g_ptr_array_new_with_free_func(header_free);
-	ld.elsewhere = g_string_new(NULL);
-	ld.file = path;
 
 	/* libconfuse reads a C string: it would silently stop at a NUL */
 	nul = memchr(text, '\0', len);
@@ -1352,6 +1326,9 @@ Config *config_load(const char *path, GError **error)
 		for (const char *p = text; p < nul; p++)
 			line += *p == '\n';
 		loader_problem(&ld, line, "a NUL byte: this is not a text file");
+		cfg = g_new0(Config, 1);
+		cfg->days = g_ptr_array_new();
+		cfg->activities = g_ptr_array_new();
 	} else {
 		plain = scan_text(&ld, text);
 		G_LOCK(confuse);
@@ -1360,29 +1337,36 @@ Config *config_load(const char *path, GError **error)
 		loader_active = NULL;
 		G_UNLOCK(confuse);
 	}
+	g_array_sort(ld.problems, problem_compare);
+	for (guint i = 0; i < ld.problems->len; i++) {
+		const Problem *p = &g_array_index(ld.problems, Problem, i);
 
-	if (ld.problems->len > 0 || ld.elsewhere->len > 0) {
-		g_autoptr(GString) msg = g_string_new(NULL);
-
-		g_array_sort(ld.problems, problem_compare);
-		for (guint i = 0; i < ld.problems->len; i++) {
-			const Problem *p = &g_array_index(ld.problems, Problem, i);
-
-			g_string_append_printf(msg, "%s%s:%d: %s", i > 0 ? "\n" : "", path, p->line,
-					       p->text);
-		}
-		if (ld.elsewhere->len > 0)
-			g_string_append_printf(msg, "%s%s", msg->len > 0 ? "\n" : "",
-					       ld.elsewhere->str);
-		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, msg->str);
-		g_clear_pointer(&cfg, config_free);
-	} else {
-		cfg->file = g_strdup(path);
+		g_string_append_printf(problems, "%s%s:%d: %s", problems->len > 0 ? "\n" : "", path,
+				       p->line, p->text);
 	}
+	cfg->file = g_strdup(path);
+	*whole = ld.complete && nul == NULL;
 	g_array_unref(ld.problems);
 	g_hash_table_unref(ld.option_lines);
 	g_ptr_array_unref(ld.headers);
-	g_string_free(ld.elsewhere, TRUE);
+	return cfg;
+}
+
+Config *config_read(const char *path, GString *problems, gboolean *whole, GError **error)
+{
+	return load(path, FALSE, problems, whole, error);
+}
+
+Config *config_load_paths(const char *path, GError **error)
+{
+	g_autoptr(GString) problems = g_string_new(NULL);
+	gboolean whole;
+	Config *cfg = load(path, TRUE, problems, &whole, error);
+
+	if (cfg != NULL && problems->len > 0) {
+		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, problems->str);
+		g_clear_pointer(&cfg, config_free);
+	}
 	return cfg;
 }
 
@@ -1398,10 +1382,9 @@ void config_free(Config *cfg)
 	g_free(cfg->event_address);
 	g_strfreev(cfg->organisers);
 	g_strfreev(cfg->languages);
-	grammar_free(cfg->grammar);
-	g_clear_pointer(&cfg->langs, g_ptr_array_unref);
-	lang_free(cfg->mail);
-	g_clear_pointer(&cfg->fields, g_ptr_array_unref);
+	if (cfg->release != NULL)
+		cfg->release(cfg);
+	g_clear_pointer(&cfg->field_specs, g_ptr_array_unref);
 	g_strfreev(cfg->trusted_domains);
 	g_ptr_array_unref(cfg->days);
 	g_ptr_array_unref(cfg->activities);
@@ -1447,20 +1430,4 @@ const ConfigDay *config_day_find(const Config *cfg, const char *date)
 gboolean config_has_language(const Config *cfg, const char *lang)
 {
 	return g_strv_contains((const char *const *)cfg->languages, lang);
-}
-
-const Language *config_language(const Config *cfg, const char *lang)
-{
-	for (guint i = 0; lang != NULL && i < cfg->langs->len; i++) {
-		const Language *l = g_ptr_array_index(cfg->langs, i);
-
-		if (strcmp(lang_code(l), lang) == 0)
-			return l;
-	}
-	return g_ptr_array_index(cfg->langs, 0);
-}
-
-const Field *config_field(const Config *cfg, const char *id)
-{
-	return field_find(cfg->fields, id);
 }

@@ -6,10 +6,9 @@
 
 #include <glib.h>
 
-#include "field.h"
-#include "lang.h"
-
+typedef struct _Field Field;
 typedef struct _Grammar Grammar;
+typedef struct _Language Language;
 
 #define CONFIG_ERROR (config_error_quark())
 GQuark config_error_quark(void);
@@ -36,6 +35,44 @@ typedef enum {
 	CONFIG_STARTTLS_REQUIRED,
 } ConfigStarttls;
 
+typedef enum {
+	FIELD_TEXT,
+	FIELD_LONG_TEXT,
+	FIELD_YES_NO,
+	FIELD_CHOICE,
+	FIELD_MULTI_CHOICE,
+	FIELD_NUMBER,
+	FIELD_DATE,
+	FIELD_COUNTRY,
+	FIELD_EMAIL,
+	/* built-in fields only */
+	FIELD_LANGUAGE,
+	FIELD_DAYS,
+	FIELD_ACTIVITIES,
+	FIELD_WAITLIST,
+	FIELD_STATUS,
+	FIELD_TIME,
+} FieldType;
+
+/* The spelling of a type in the configuration and a language's [types]
+ * ("yes-no"), and back; only the types an organiser may declare (those up
+ * to FIELD_EMAIL) are read. */
+const char *config_field_type_name(FieldType type);
+gboolean config_field_type_from_name(const char *name, FieldType *type);
+
+/* An organiser's question, as the configuration declares it. */
+typedef struct {
+	char *id;
+	FieldType type;
+	gboolean required;
+	GStrv choices;	    /* never NULL */
+	GStrv activities;   /* ids; never NULL */
+	GHashTable *labels; /* language code → label; "" → the first written */
+	GHashTable *help;   /* likewise */
+	GStrv keys;	    /* never NULL */
+	int line;	    /* where its section opens */
+} ConfigFieldSpec;
+
 typedef struct {
 	char *date;  /* "YYYY-MM-DD" */
 	char *title;
@@ -57,7 +94,7 @@ typedef struct {
 			  * requests are compared with them; never NULL */
 } ConfigActivity;
 
-typedef struct {
+typedef struct _Config {
 	char *file;  /* the file it was read from */
 
 	char *event_name;
@@ -67,10 +104,15 @@ typedef struct {
 	char *event_address;    /* lower-case */
 	GStrv organisers;       /* lower-case; never NULL */
 	GStrv languages;        /* at least one; the first is the default */
+	int languages_line;     /* where event.languages is set */
+	GPtrArray *field_specs; /* of ConfigFieldSpec *: the organisers' questions */
+
+	/* What config_load() adds to what config_read() reads, and how it goes. */
 	GPtrArray *langs;       /* of Language *: each of languages, in order */
 	Language *mail;         /* what mail clients write (templates/mail.conf) */
 	GPtrArray *fields;      /* of Field *: the field table, built-in then configured */
 	Grammar *grammar;       /* the languages' words, indexed for reading mail */
+	void (*release)(struct _Config *cfg); /* frees the four above; NULL: none */
 	ConfigPolicy policy;
 	GStrv trusted_domains;  /* lower-case; never NULL */
 	gint64 registration_deadline; /* Unix seconds; 0 = none */
@@ -115,10 +157,27 @@ typedef struct {
 	guint lmtp_max_connections; /* LMTP connections served at once */
 } Config;
 
-/* Reads and validates @path. Returns a new Config, or NULL with @error set
+/* Reads and validates @path, with the data of its languages and its field
+ * table (config-lang.c). Returns a new Config, or NULL with @error set
  * (CONFIG_ERROR_INVALID: the message holds every problem found, one per
  * line, each as "FILE:LINE: what is wrong"). Free with config_free(). */
 Config *config_load(const char *path, GError **error);
+
+/* Reads and checks @path as config_load() does, but for its languages'
+ * data and its field table: the part that needs only GLib and libconfuse.
+ * Returns NULL with @error only when the file cannot be read; else a
+ * Config (free it) with each problem appended to @problems as "FILE:LINE:
+ * what is wrong", and *@whole set to whether the whole file was read. */
+Config *config_read(const char *path, GString *problems, gboolean *whole, GError **error);
+
+/* Reads @path as config_load() does (its syntax, its option names, the
+ * same errors) but builds only the paths (state_dir, intake_dir,
+ * quarantine_dir, templates_dir) and file; every other field is left empty
+ * and what the other sections say is not checked. For delivery from the
+ * MTA, which runs once per message: it must start in a few milliseconds,
+ * and must not turn mail away for a typo in an activity that
+ * check-config, convened and run-once report anyway. */
+Config *config_load_paths(const char *path, GError **error);
 
 /* Sets @a->folded from its id, title and aliases (config_load() does). */
 void config_activity_fold_names(ConfigActivity *a);

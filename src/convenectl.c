@@ -16,10 +16,10 @@
 #include "compose.h"
 #include "config.h"
 #include "csv.h"
+#include "deliver.h"
 #include "export.h"
 #include "intake.h"
 #include "log.h"
-#include "maildir.h"
 #include "schedule.h"
 #include "sender.h"
 #include "store.h"
@@ -155,23 +155,12 @@ static int cmd_check_config(const char *path)
 	return EX_OK;
 }
 
-/* The MTA's entry: 0 only once the message is durable in new/, 75 for
- * anything that may go better later. The content is never judged here. */
+/* The MTA's entry, shared with convene-deliver: 0 only once the message is
+ * durable in new/, 75 for anything else, a configuration that does not read
+ * included (Postfix bounces 78). The content is never judged here. */
 static int cmd_deliver(const char *path)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) cfg = load_config(path, FALSE);
-	g_autofree char *name = NULL;
-
-	if (cfg == NULL)
-		return EX_TEMPFAIL;
-	if (!maildir_create(cfg->intake_dir, &error) ||
-	    !maildir_deliver_fd(cfg->intake_dir, STDIN_FILENO, &name, &error)) {
-		say_error("deliver", error);
-		return EX_TEMPFAIL;
-	}
-	log_event(LOG_INFO, "delivered", "folder", cfg->intake_dir, "file", name, NULL);
-	return EX_OK;
+	return deliver_fd("convenectl", path, STDIN_FILENO);
 }
 
 static int cmd_run_once(const char *path, Options *o)
@@ -642,10 +631,19 @@ int main(int argc, char **argv)
 		path = SYSCONFDIR "/convene/convene.conf";
 	command = argv[i++];
 
-	if (strcmp(command, "check-config") == 0 || strcmp(command, "deliver") == 0) {
+	if (strcmp(command, "deliver") == 0) {
+		/* The MTA's configuration is wrong: 75 keeps the message
+		 * queued, where 64 would bounce it to its sender. */
+		if (i < argc) {
+			usage("deliver takes no arguments");
+			return EX_TEMPFAIL;
+		}
+		return cmd_deliver(path);
+	}
+	if (strcmp(command, "check-config") == 0) {
 		if (i < argc)
-			return usage("check-config and deliver take no arguments");
-		return strcmp(command, "deliver") == 0 ? cmd_deliver(path) : cmd_check_config(path);
+			return usage("check-config takes no arguments");
+		return cmd_check_config(path);
 	}
 	if (strcmp(command, "run-once") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, NULL))

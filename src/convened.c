@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "compose.h"
 #include "config.h"
+#include "fsdiag.h"
 #include "intake.h"
 #include "lmtp.h"
 #include "log.h"
@@ -392,31 +393,50 @@ static gboolean on_sigterm(gpointer data)
 
 /* --- start-up ------------------------------------------------------------------- */
 
+/* Says, with priority LOG_ERR, why starting failed: "convened: @what @path:
+ * strerror(@err)", and what really stood in the way (fsdiag). */
+static void say_fs_error(const char *what, const char *path, int err)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+
+	fsdiag_fail(&error, err, what, path);
+	text = g_strconcat("convened: ", error->message, NULL);
+	log_text(LOG_ERR, text);
+}
+
 /* Takes the state directory's lock (its pid file): a second daemon on the
- * same state refuses to start. Returns the locked file, or -1. */
-static int lock_state(const Config *cfg)
+ * same state refuses to start. Returns the locked file, or -1 with *@status
+ * set: EX_TEMPFAIL when another convened holds it, EX_CANTCREAT when the
+ * state directory cannot be made or written. */
+static int lock_state(const Config *cfg, int *status)
 {
 	g_autofree char *path = g_build_filename(cfg->state_dir, "convened.pid", NULL);
 	char pid[32] = "";
 	int fd;
 
 	if (g_mkdir_with_parents(cfg->state_dir, 0700) != 0) {
-		fprintf(stderr, "convened: cannot create %s: %s\n", cfg->state_dir, g_strerror(errno));
+		say_fs_error("cannot create", cfg->state_dir, errno);
+		*status = EX_CANTCREAT;
 		return -1;
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "convened: cannot open %s: %s\n", path, g_strerror(errno));
+		say_fs_error("cannot open", path, errno);
+		*status = EX_CANTCREAT;
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		ssize_t n = read(fd, pid, sizeof pid - 1);
+		g_autofree char *text = NULL;
 
 		pid[n > 0 ? n : 0] = '\0';
 		g_strchomp(pid);
-		fprintf(stderr, "convened: another convened (pid %s) runs on %s\n",
-			*pid ? pid : "unknown", cfg->state_dir);
+		text = g_strdup_printf("convened: another convened (pid %s) runs on %s",
+				       *pid ? pid : "unknown", cfg->state_dir);
+		log_text(LOG_ERR, text);
 		close(fd);
+		*status = EX_TEMPFAIL;
 		return -1;
 	}
 	return fd;
@@ -450,6 +470,9 @@ int main(int argc, char **argv)
 	int status = EX_OK;
 
 	setlocale(LC_ALL, "");
+	/* Until it detaches, what goes wrong is said on stderr, with its
+	 * priority when that is the journal. */
+	log_init("convened", TRUE);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			d.config_path = g_strdup(argv[++i]);
@@ -470,15 +493,18 @@ int main(int argc, char **argv)
 						 : SYSCONFDIR "/convene/convene.conf");
 	d.cfg = config_load(d.config_path, &error);
 	if (d.cfg == NULL || !compose_check_templates(d.cfg, &error)) {
-		fprintf(stderr, "%s\n", error->message);
+		log_text(LOG_ERR, error->message);
 		return EX_CONFIG;
 	}
-	d.lock_fd = lock_state(d.cfg);
+	d.lock_fd = lock_state(d.cfg, &status);
 	if (d.lock_fd < 0)
-		return EX_TEMPFAIL;
+		return status;
 	/* LMDB must not cross a fork: the store is opened by the daemon itself. */
 	if (!foreground && daemon(1, 0) != 0) {
-		fprintf(stderr, "convened: cannot become a daemon: %s\n", g_strerror(errno));
+		g_autofree char *text = g_strdup_printf("convened: cannot become a daemon: %s",
+							g_strerror(errno));
+
+		log_text(LOG_ERR, text);
 		return EX_OSERR;
 	}
 	log_init("convened", foreground);

@@ -42,17 +42,6 @@ static const struct {
     {"updated_at", FIELD_TIME, 0, MEMBER(updated_at)},
 };
 
-/* The types by the names of the configuration and of a language's [types];
- * an organiser may declare those up to FIELD_EMAIL. */
-static const char *const type_names[] = {
-    [FIELD_TEXT] = "text",	   [FIELD_LONG_TEXT] = "long-text", [FIELD_YES_NO] = "yes-no",
-    [FIELD_CHOICE] = "choice",	   [FIELD_MULTI_CHOICE] = "multi-choice",
-    [FIELD_NUMBER] = "number",	   [FIELD_DATE] = "date",	    [FIELD_COUNTRY] = "country",
-    [FIELD_EMAIL] = "email",	   [FIELD_LANGUAGE] = "language",   [FIELD_DAYS] = "days",
-    [FIELD_ACTIVITIES] = "activities", [FIELD_WAITLIST] = "waitlist", [FIELD_STATUS] = "status",
-    [FIELD_TIME] = "time",
-};
-
 Field *field_new(const char *id, FieldType type)
 {
 	Field *f = g_new0(Field, 1);
@@ -65,6 +54,29 @@ Field *field_new(const char *id, FieldType type)
 	f->keys = g_new0(char *, 1);
 	f->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	f->help = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return f;
+}
+
+Field *field_new_configured(const ConfigFieldSpec *spec)
+{
+	Field *f = field_new(spec->id, spec->type);
+	GHashTableIter it;
+	gpointer code, text;
+
+	f->flags = FIELD_WRITABLE | (spec->required ? FIELD_REQUIRED : 0);
+	f->line = spec->line;
+	g_strfreev(f->choices);
+	f->choices = g_strdupv(spec->choices);
+	g_strfreev(f->activities);
+	f->activities = g_strdupv(spec->activities);
+	g_strfreev(f->keys);
+	f->keys = g_strdupv(spec->keys);
+	g_hash_table_iter_init(&it, spec->labels);
+	while (g_hash_table_iter_next(&it, &code, &text))
+		g_hash_table_insert(f->labels, g_strdup(code), g_strdup(text));
+	g_hash_table_iter_init(&it, spec->help);
+	while (g_hash_table_iter_next(&it, &code, &text))
+		g_hash_table_insert(f->help, g_strdup(code), g_strdup(text));
 	return f;
 }
 
@@ -122,22 +134,6 @@ const Field *field_find(const GPtrArray *table, const char *id)
 			return f;
 	}
 	return NULL;
-}
-
-const char *field_type_name(FieldType type)
-{
-	return type < G_N_ELEMENTS(type_names) && type_names[type] != NULL ? type_names[type] : "";
-}
-
-gboolean field_type_from_name(const char *name, FieldType *type)
-{
-	for (guint i = 0; i <= FIELD_EMAIL; i++) {
-		if (g_strcmp0(type_names[i], name) == 0) {
-			*type = i;
-			return TRUE;
-		}
-	}
-	return FALSE;
 }
 
 gboolean field_is_list(const Field *f)

@@ -12,27 +12,8 @@
 #include <json-glib/json-glib.h>
 
 #include "attendee.h"
+#include "config.h"
 
-typedef struct _Language Language;
-
-typedef enum {
-	FIELD_TEXT,
-	FIELD_LONG_TEXT,
-	FIELD_YES_NO,
-	FIELD_CHOICE,
-	FIELD_MULTI_CHOICE,
-	FIELD_NUMBER,
-	FIELD_DATE,
-	FIELD_COUNTRY,
-	FIELD_EMAIL,
-	/* built-in fields only */
-	FIELD_LANGUAGE,
-	FIELD_DAYS,
-	FIELD_ACTIVITIES,
-	FIELD_WAITLIST,
-	FIELD_STATUS,
-	FIELD_TIME,
-} FieldType;
 
 typedef enum {
 	FIELD_WRITABLE = 1 << 0, /* people write it, under its keys */
@@ -45,7 +26,7 @@ typedef enum {
 				  * digest lists its values, alike ones together, with names */
 } FieldFlags;
 
-typedef struct {
+typedef struct _Field {
 	char *id;	     /* the export name; for configured fields, the key of answers */
 	FieldType type;
 	guint flags;	     /* FieldFlags */
@@ -72,17 +53,15 @@ const GPtrArray *field_builtins(void);
  * built-in fields people write and before convene's own times. */
 void field_table_insert(GPtrArray *table, Field *f);
 
-/* Returns a new configured field of @type with nothing else set. */
+/* Returns a new field of @type with nothing else set. */
 Field *field_new(const char *id, FieldType type);
+
+/* Returns the field the organisers declared as @spec. */
+Field *field_new_configured(const ConfigFieldSpec *spec);
 void field_free(Field *f);
 
 /* Returns the field @id of @table, or NULL. Borrowed. */
 const Field *field_find(const GPtrArray *table, const char *id);
-
-/* The spelling of a type in the configuration and a language's [types]
- * ("yes-no"), and back; only the types an organiser may declare are read. */
-const char *field_type_name(FieldType type);
-gboolean field_type_from_name(const char *name, FieldType *type);
 
 /* TRUE when @f holds a list of values (days, activities, multi-choice). */
 gboolean field_is_list(const Field *f);

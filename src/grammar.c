@@ -183,7 +183,7 @@ static void check_language(const Language *l, const GPtrArray *fields, GString *
 	lang_require(l, "language", (const char *const[]){"names"}, 1, problems);
 	for (guint i = 0; i < fields->len; i++) {
 		const Field *f = g_ptr_array_index(fields, i);
-		const char *type = field_type_name(f->type);
+		const char *type = config_field_type_name(f->type);
 
 		if ((f->flags & FIELD_BUILTIN) != 0)
 			g_ptr_array_add(names, f->id);

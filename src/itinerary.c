@@ -12,6 +12,7 @@
 
 #include "context.h"
 #include "ics.h"
+#include "lang.h"
 #include "text.h"
 
 static const char *language_of(const Config *cfg, const Attendee *a)

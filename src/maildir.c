@@ -2,7 +2,8 @@
 /* maildir.c: delivery into and out of Maildir folders, the qmail way:
  * unique name in tmp/, O_EXCL, fsync, rename into new/, fsync the folder.
  * It must never report success for a message that is not durable, and never
- * delete a message. */
+ * delete a message. Every failure names the file and, through fsdiag, what
+ * really stood in the way: the MTA puts that sentence in its log. */
 
 #include "autoconfig.h"
 
@@ -11,18 +12,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static gboolean fail_errno(GError **error, int err, const char *what, const char *path)
-{
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s %s: %s", what, path,
-		    g_strerror(err));
-	return FALSE;
-}
+#include "fsdiag.h"
 
 gboolean maildir_create(const char *dir, GError **error)
 {
@@ -32,7 +27,7 @@ gboolean maildir_create(const char *dir, GError **error)
 		g_autofree char *path = g_build_filename(dir, subdirs[i], NULL);
 
 		if (g_mkdir_with_parents(path, 0700) != 0)
-			return fail_errno(error, errno, "cannot create", path);
+			return fsdiag_fail(error, errno, "cannot create", path);
 	}
 	return TRUE;
 }
@@ -42,12 +37,12 @@ static gboolean sync_dir(const char *path, GError **error)
 	int fd = open(path, O_RDONLY | O_DIRECTORY);
 
 	if (fd < 0)
-		return fail_errno(error, errno, "cannot open", path);
+		return fsdiag_fail(error, errno, "cannot open", path);
 	if (fsync(fd) != 0) {
 		int err = errno;
 
 		close(fd);
-		return fail_errno(error, err, "cannot sync", path);
+		return fsdiag_fail(error, err, "cannot sync", path);
 	}
 	close(fd);
 	return TRUE;
@@ -96,7 +91,7 @@ static gboolean deliver(const char *dir, FillFunc fill, gpointer data, gboolean 
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail_errno(error, errno, "cannot create", tmp);
+		return fsdiag_fail(error, errno, "cannot create", tmp);
 	ok = fill(fd, data, &err);
 	if (ok && fsync(fd) != 0) {
 		ok = FALSE;
@@ -108,12 +103,12 @@ static gboolean deliver(const char *dir, FillFunc fill, gpointer data, gboolean 
 	}
 	if (!ok) {
 		g_unlink(tmp);
-		return fail_errno(error, err, "cannot write", tmp);
+		return fsdiag_fail(error, err, "cannot write", tmp);
 	}
 	if (rename(tmp, new) != 0) {
 		err = errno;
 		g_unlink(tmp);
-		return fail_errno(error, err, "cannot move into", newdir);
+		return fsdiag_fail(error, err, "cannot move into", newdir);
 	}
 	if (sync && !sync_dir(newdir, error))
 		return FALSE;
@@ -199,9 +194,7 @@ GPtrArray *maildir_list_new(const char *dir, GError **error)
 	int saved;
 
 	if (d == NULL) {
-		saved = errno;
-		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-			    "cannot open %s: %s", path, g_strerror(saved));
+		fsdiag_fail(error, errno, "cannot open", path);
 		return NULL;
 	}
 	names = g_ptr_array_new_with_free_func(g_free);
@@ -230,7 +223,7 @@ gboolean maildir_move_to_cur(const char *dir, const char *name, GError **error)
 	g_autofree char *to = g_build_filename(dir, "cur", curname, NULL);
 
 	if (rename(from, to) != 0)
-		return fail_errno(error, errno, "cannot move to cur/", from);
+		return fsdiag_fail(error, errno, "cannot move to cur/", from);
 	return TRUE;
 }
 
@@ -248,7 +241,7 @@ gboolean maildir_quarantine(const char *dir, const char *name, const char *quara
 	if (rename(from, to) == 0)
 		return sync_dir(todir, error);
 	if (errno != EXDEV)
-		return fail_errno(error, errno, "cannot quarantine", from);
+		return fsdiag_fail(error, errno, "cannot quarantine", from);
 	/* Another file system: copy durably, and only then remove the original. */
 	if (!g_file_get_contents(from, &contents, &len, error))
 		return FALSE;
@@ -259,7 +252,7 @@ gboolean maildir_quarantine(const char *dir, const char *name, const char *quara
 			return FALSE;
 	}
 	if (g_unlink(from) != 0)
-		return fail_errno(error, errno, "cannot remove quarantined", from);
+		return fsdiag_fail(error, errno, "cannot remove quarantined", from);
 	return TRUE;
 }
 

@@ -14,6 +14,7 @@
 
 #include "confirm.h"
 #include "journal.h"
+#include "lang.h"
 #include "places.h"
 
 static int compare_str(gconstpointer a, gconstpointer b)

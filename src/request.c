@@ -16,6 +16,7 @@
 
 #include "address.h"
 #include "country.h"
+#include "lang.h"
 #include "message.h"
 #include "text.h"
 
@@ -1350,7 +1351,7 @@ char *request_accepted(const Field *f, const Config *cfg, const char *lang)
 		choices = lang_join(l, (const char *const *)f->choices);
 	json_object_set_string_member(args, "choices", choices);
 	json_object_set_string_member(args, "example", example);
-	text = lang_render(l, "types", field_type_name(f->type), args);
+	text = lang_render(l, "types", config_field_type_name(f->type), args);
 	return text != NULL ? text : g_strdup("");
 }
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# Installs what is missing, builds, and runs every test; ends with one line
-# "N passed, N failed[, N skipped]" counted from the tests' own logs, and
-# exits non-zero if any failed.
+# Installs what is missing, builds, runs every test, then make distcheck;
+# ends with one line "N passed, N failed[, N skipped]" counted from the
+# tests' own logs (distcheck one more), and exits non-zero if any failed.
 set -u
 cd "$(dirname "$0")/.."
 sh tools/deps.sh || exit 1
@@ -20,7 +20,21 @@ if [ $rc -ne 0 ]; then
 		fi
 	done
 fi
-counts=$(find tests -name '*.trs' -exec cat {} + 2>/dev/null | awk '
+# The release tarball must build and pass the same tests from what it holds
+# alone (make distcheck: a read-only source copy, a separate build folder,
+# install and uninstall under a scratch prefix). It counts as one test.
+if make -s -j"$(nproc)" distcheck >distcheck.out 2>&1; then
+	dist=PASS
+else
+	dist=FAIL
+	echo "=== make distcheck (the end of distcheck.out)"
+	tail -60 distcheck.out
+fi
+echo "$dist: make distcheck"
+counts=$({
+	find tests -name '*.trs' -exec cat {} + 2>/dev/null
+	echo ":test-result: $dist make distcheck"
+} | awk '
 	/^:test-result: (PASS|XFAIL)/ { p++ }
 	/^:test-result: (FAIL|XPASS|ERROR)/ { f++ }
 	/^:test-result: SKIP/ { s++ }
@@ -29,4 +43,4 @@ set -- $counts
 line="$1 passed, $2 failed"
 [ "$3" -gt 0 ] && line="$line, $3 skipped"
 echo "$line"
-[ $rc -eq 0 ] && [ "$2" -eq 0 ]
+[ $rc -eq 0 ] && [ "$2" -eq 0 ] && [ "$dist" = PASS ]
