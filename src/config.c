@@ -1091,31 +1091,42 @@ static gboolean read_file(const char *path, char **text, gsize *len, GError **er
 Config *config_load(const char *path, GError **error)
 {
 	g_autofree char *text = NULL;
-	g_autofree char *plain = NULL;
-	const char *nul;
 	gsize len;
-	Loader ld = {0};
-	Config *cfg = NULL;
 
 	g_return_val_if_fail(path != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	if (!read_file(path, &text, &len, error))
 		return NULL;
+	return config_load_from_data(path, text, len, error);
+}
+
+Config *config_load_from_data(const char *path, const char *data, gsize len, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *plain = NULL;
+	const char *nul;
+	Loader ld = {0};
+	Config *cfg = NULL;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
 	ld.problems = g_array_new(FALSE, FALSE, sizeof(Problem));
 	g_array_set_clear_func(ld.problems, problem_clear);
 	ld.option_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ld.headers = g_ptr_array_new_with_free_func(header_free);
 
 	/* libconfuse reads a C string: it would silently stop at a NUL */
-	nul = memchr(text, '\0', len);
+	nul = memchr(data, '\0', len);
 	if (nul != NULL) {
 		int line = 1;
 
-		for (const char *p = text; p < nul; p++)
+		for (const char *p = data; p < nul; p++)
 			line += *p == '\n';
 		loader_problem(&ld, line, "a NUL byte: this is not a text file");
 	} else {
+		text = g_strndup(data, len);
 		plain = scan_text(&ld, text);
 		G_LOCK(confuse);
 		loader_active = &ld;

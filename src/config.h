@@ -104,6 +104,10 @@ typedef struct {
  * line, each as "FILE:LINE: what is wrong"). Free with config_free(). */
 Config *config_load(const char *path, GError **error);
 
+/* Reads and validates the @len bytes at @data as config_load() does a file,
+ * naming it @path in errors and in the Config. */
+Config *config_load_from_data(const char *path, const char *data, gsize len, GError **error);
+
 /* Sets @a->folded from its id, title and aliases (config_load() does). */
 void config_activity_fold_names(ConfigActivity *a);
 
