@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+/* fuzz-message.c: a whole message, any bytes, through the reader
+ * (message.c) and then request_parse() (request.c) against the shipped
+ * configuration, every problem described in both languages. Beyond not
+ * crashing, it holds the reader to message.h's promise: every field is
+ * valid UTF-8, and every header value one line with no control
+ * character. */
+
+#include "autoconfig.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "message.h"
+#include "request.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const Config *shipped_config(void)
+{
+	static Config *cfg;
+
+	if (cfg == NULL) {
+		g_autoptr(GError) error = NULL;
+
+		g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+		cfg = config_load(FUZZ_SRCDIR "/etc/convene.conf", &error);
+		if (cfg == NULL)
+			g_error("fuzz-message: %s", error->message);
+	}
+	return cfg;
+}
+
+/* Whether @s is one line of valid UTF-8: no C0 or C1 control character,
+ * no DEL, no Unicode line or paragraph separator. */
+static gboolean one_line(const char *s)
+{
+	if (s == NULL || !g_utf8_validate(s, -1, NULL))
+		return FALSE;
+	for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void check_message(const Message *msg)
+{
+	g_assert(one_line(msg->from_address) && strchr(msg->from_address, '@') != NULL);
+	g_assert(one_line(msg->from_name));
+	g_assert(one_line(msg->message_id) && msg->message_id[0] != '\0');
+	g_assert(one_line(msg->references));
+	g_assert(one_line(msg->subject));
+	g_assert(msg->robot == NULL || one_line(msg->robot));
+	g_assert(msg->detail == NULL || one_line(msg->detail));
+	g_assert(msg->dsn_recipient == NULL || one_line(msg->dsn_recipient));
+	g_assert(msg->dsn_diagnostic == NULL || one_line(msg->dsn_diagnostic));
+	/* The body keeps its lines, LF only; tabs are the person's own. */
+	g_assert(msg->body != NULL && g_utf8_validate(msg->body, -1, NULL));
+	g_assert(strchr(msg->body, '\r') == NULL);
+}
+
+static void describe_all(const GPtrArray *problems, const Config *cfg)
+{
+	for (guint i = 0; i < problems->len; i++) {
+		const RequestProblem *p = g_ptr_array_index(problems, i);
+		g_autofree char *en = request_problem_describe(p, cfg, "en");
+		g_autofree char *fr = request_problem_describe(p, cfg, "fr");
+
+		g_assert(g_utf8_validate(en, -1, NULL) && g_utf8_validate(fr, -1, NULL));
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const Config *cfg = shipped_config();
+	g_autoptr(Message) msg = NULL;
+	g_autoptr(Request) req = NULL;
+
+	msg = message_read_bytes(data, size, cfg->max_message_size, cfg->event_address, NULL);
+	if (msg == NULL)
+		return 0;
+	check_message(msg);
+	req = request_parse(cfg, msg->subject, msg->detail, msg->body);
+	describe_all(req->problems, cfg);
+	describe_all(req->notes, cfg);
+	g_assert(config_has_language(cfg, request_language(req, cfg)));
+	return 0;
+}
