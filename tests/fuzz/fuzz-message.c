@@ -2,9 +2,9 @@
 /* fuzz-message.c: a whole message, any bytes, through the reader
  * (message.c) and then request_parse() (request.c) against the shipped
  * configuration, every problem described in both languages. Beyond not
- * crashing, it holds the reader to message.h's promise: every field is
- * valid UTF-8, and every header value one line with no control
- * character. */
+ * crashing, it holds them to their headers' promises: every field is valid
+ * UTF-8, and every header value, and every value read from the text, one
+ * line with no control character. */
 
 #include "autoconfig.h"
 
@@ -64,6 +64,17 @@ static void check_message(const Message *msg)
 	g_assert(strchr(msg->body, '\r') == NULL);
 }
 
+/* What request.h promises of a person's fields: cleaned text. */
+static void check_fields(const RequestFields *f)
+{
+	for (guint i = 0; i < REQUEST_N_FIELDS; i++)
+		g_assert(f->values[i] == NULL || one_line(f->values[i]));
+	for (guint i = 0; f->days != NULL && i < f->days->len; i++)
+		g_assert(one_line(g_ptr_array_index(f->days, i)));
+	for (guint i = 0; f->activities != NULL && i < f->activities->len; i++)
+		g_assert(one_line(g_ptr_array_index(f->activities, i)));
+}
+
 static void describe_all(const GPtrArray *problems, const Config *cfg)
 {
 	for (guint i = 0; i < problems->len; i++) {
@@ -71,6 +82,7 @@ static void describe_all(const GPtrArray *problems, const Config *cfg)
 		g_autofree char *en = request_problem_describe(p, cfg, "en");
 		g_autofree char *fr = request_problem_describe(p, cfg, "fr");
 
+		g_assert(one_line(p->code) && one_line(p->text));
 		g_assert(g_utf8_validate(en, -1, NULL) && g_utf8_validate(fr, -1, NULL));
 	}
 }
@@ -86,6 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	check_message(msg);
 	req = request_parse(cfg, msg->subject, msg->detail, msg->body);
+	g_assert(req->argument == NULL || one_line(req->argument));
+	check_fields(&req->fields);
+	for (guint i = 0; i < req->people->len; i++)
+		check_fields(g_ptr_array_index(req->people, i));
 	describe_all(req->problems, cfg);
 	describe_all(req->notes, cfg);
 	g_assert(config_has_language(cfg, request_language(req, cfg)));
