@@ -801,11 +801,13 @@ static gboolean starts_disclaimer(const char *line)
 }
 
 /* Reads "Ana Popescu <ana@example.ro>" (or "Ana Popescu, ana@…", "ana@…
- * (Ana Popescu)") into a person's name and address. */
-static void read_attendee(RequestFields *person, const char *value)
+ * (Ana Popescu)") into a person's name and address, cleaned as every value
+ * is: the address goes into headers and the store. */
+static void read_attendee(RequestFields *person, const char *raw)
 {
 	static GRegex *address;
 	GRegex *re = text_regex(&address, "[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+\\.[^\\s<>(),;:\"]+", 0);
+	g_autofree char *value = clean_value(raw);
 	g_autoptr(GMatchInfo) m = NULL;
 	g_autofree char *addr = NULL;
 	GString *name;
