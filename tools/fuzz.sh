@@ -16,7 +16,7 @@ seconds=${2:-600}
 [ $# -ge 2 ] && shift 2 || shift 1
 [ -f "tests/fuzz/fuzz-$name.c" ] || { echo "fuzz.sh: no tests/fuzz/fuzz-$name.c" >&2; exit 2; }
 
-sh tools/deps.sh fuzz
+sh tools/deps.sh clang
 sh tools/mirror.sh build-fuzz
 (
 	cd build-fuzz/convene

@@ -10,14 +10,16 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-sh tools/deps.sh || exit 1
+sh tools/deps.sh clang || exit 1
 sh tools/build.sh || exit 1
 
-# check DIR: runs make check in DIR, prints each result line, and the whole
-# log of each test that failed.
+# check DIR: runs make check in DIR, prints each result line, the whole log
+# of each test that failed, and how long it took.
 check() {
+	started=$(date +%s)
 	(cd "$1" && make -s -j"$(nproc)" check >make-check.out 2>&1)
 	rc=$?
+	took=$(($(date +%s) - started))
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|XFAIL):' "$1/make-check.out" || true
 	if [ $rc -ne 0 ]; then
 		for log in $(find "$1/tests" -name '*.log' ! -name 'test-suite.log'); do
@@ -27,22 +29,24 @@ check() {
 			fi
 		done
 	fi
+	echo "=== make check in $1: $took s"
 	return $rc
 }
 
 check .
 rc=$?
 
-# The sanitizers' build. Reports go to files rather than into the tests'
-# output, so that one from a process whose exit status no test looks at
-# (a daemon, a child) still fails the run.
+# The sanitizers' build, with clang: gcc's UndefinedBehaviorSanitizer would
+# ignore log_path. Reports go to files rather than into the tests' output,
+# so that one from a process whose exit status no test looks at (a daemon,
+# a child) still fails the run.
 echo "=== the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
 reports=$top/build-asan/reports
 sh tools/mirror.sh build-asan &&
 	(
 		cd build-asan/convene &&
 			{ [ -x configure ] || ./autogen.sh >/dev/null 2>&1; } &&
-			{ [ -f Makefile ] || ./configure -q CFLAGS="-g -O1 -Wall -Wextra" --enable-sanitizers; } &&
+			{ [ -f Makefile ] || ./configure -q CC=clang CFLAGS="-g -O1 -Wall -Wextra" --enable-sanitizers; } &&
 			make -s -j"$(nproc)"
 	)
 asan_build=$?
