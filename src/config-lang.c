@@ -145,14 +145,9 @@ static void release(Config *cfg)
 	g_clear_pointer(&cfg->fields, g_ptr_array_unref);
 }
 
-Config *config_load(const char *path, GError **error)
+/* Completes @cfg as config_load() says, adding to @problems. */
+static Config *complete(Config *cfg, GString *problems, gboolean whole, GError **error)
 {
-	g_autoptr(GString) problems = g_string_new(NULL);
-	gboolean whole;
-	Config *cfg = config_read(path, problems, &whole, error);
-
-	if (cfg == NULL)
-		return NULL;
 	cfg->release = release;
 	cfg->langs = g_ptr_array_new_with_free_func((GDestroyNotify)lang_free);
 	build_fields(cfg, problems);
@@ -169,6 +164,24 @@ Config *config_load(const char *path, GError **error)
 		g_clear_pointer(&cfg, config_free);
 	}
 	return cfg;
+}
+
+Config *config_load(const char *path, GError **error)
+{
+	g_autoptr(GString) problems = g_string_new(NULL);
+	gboolean whole;
+	Config *cfg = config_read(path, problems, &whole, error);
+
+	return cfg != NULL ? complete(cfg, problems, whole, error) : NULL;
+}
+
+Config *config_load_from_data(const char *path, const char *data, gsize len, GError **error)
+{
+	g_autoptr(GString) problems = g_string_new(NULL);
+	gboolean whole;
+	Config *cfg = config_read_data(path, data, len, problems, &whole);
+
+	return complete(cfg, problems, whole, error);
 }
 
 const Language *config_language(const Config *cfg, const char *lang)

@@ -1295,41 +1295,36 @@ static gboolean read_file(const char *path, char **text, gsize *len, GError **er
 	return TRUE;
 }
 
-/* Reads @path, appending each problem to @problems as "FILE:LINE: what is
- * wrong", in line order; returns NULL only when the file cannot be read
- * (@error set). *@whole says whether libconfuse read it to its end. */
-static Config *load(const char *path, gboolean paths_only, GString *problems, gboolean *whole,
-		    GError **error)
+/* Reads the @len bytes at @data, naming them @path, appending each problem
+ * to @problems as "FILE:LINE: what is wrong", in line order. *@whole says
+ * whether libconfuse read them to their end. */
+static Config *load_data(const char *path, const char *data, gsize len, gboolean paths_only,
+			 GString *problems, gboolean *whole)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *plain = NULL;
 	const char *nul;
-	gsize len;
 	Loader ld = {.paths_only = paths_only};
 	Config *cfg = NULL;
 
-	g_return_val_if_fail(path != NULL, NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (!read_file(path, &text, &len, error))
-		return NULL;
 	ld.problems = g_array_new(FALSE, FALSE, sizeof(Problem));
 	g_array_set_clear_func(ld.problems, problem_clear);
 	ld.option_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	ld.headers = g_ptr_array_new_with_free_func(header_free);
 
 	/* libconfuse reads a C string: it would silently stop at a NUL */
-	nul = memchr(text, '\0', len);
+	nul = memchr(data, '\0', len);
 	if (nul != NULL) {
 		int line = 1;
 
-		for (const char *p = text; p < nul; p++)
+		for (const char *p = data; p < nul; p++)
 			line += *p == '\n';
 		loader_problem(&ld, line, "a NUL byte: this is not a text file");
 		cfg = g_new0(Config, 1);
 		cfg->days = g_ptr_array_new();
 		cfg->activities = g_ptr_array_new();
 	} else {
+		text = g_strndup(data, len);
 		plain = scan_text(&ld, text);
 		G_LOCK(confuse);
 		loader_active = &ld;
@@ -1352,18 +1347,38 @@ static Config *load(const char *path, gboolean paths_only, GString *problems, gb
 	return cfg;
 }
 
+Config *config_read_data(const char *path, const char *data, gsize len, GString *problems,
+			 gboolean *whole)
+{
+	g_return_val_if_fail(path != NULL && data != NULL, NULL);
+	return load_data(path, data, len, FALSE, problems, whole);
+}
+
 Config *config_read(const char *path, GString *problems, gboolean *whole, GError **error)
 {
-	return load(path, FALSE, problems, whole, error);
+	g_autofree char *text = NULL;
+	gsize len;
+
+	g_return_val_if_fail(path != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	if (!read_file(path, &text, &len, error))
+		return NULL;
+	return load_data(path, text, len, FALSE, problems, whole);
 }
 
 Config *config_load_paths(const char *path, GError **error)
 {
 	g_autoptr(GString) problems = g_string_new(NULL);
+	g_autofree char *text = NULL;
 	gboolean whole;
-	Config *cfg = load(path, TRUE, problems, &whole, error);
+	gsize len;
+	Config *cfg;
 
-	if (cfg != NULL && problems->len > 0) {
+	g_return_val_if_fail(path != NULL, NULL);
+	if (!read_file(path, &text, &len, error))
+		return NULL;
+	cfg = load_data(path, text, len, TRUE, problems, &whole);
+	if (problems->len > 0) {
 		g_set_error_literal(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, problems->str);
 		g_clear_pointer(&cfg, config_free);
 	}

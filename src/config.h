@@ -179,6 +179,14 @@ Config *config_read(const char *path, GString *problems, gboolean *whole, GError
  * check-config, convened and run-once report anyway. */
 Config *config_load_paths(const char *path, GError **error);
 
+/* As config_read(), from the @len bytes at @data, named @path in problems
+ * and in the Config. */
+Config *config_read_data(const char *path, const char *data, gsize len, GString *problems,
+			 gboolean *whole);
+
+/* As config_load(), from the @len bytes at @data, named @path. */
+Config *config_load_from_data(const char *path, const char *data, gsize len, GError **error);
+
 /* Sets @a->folded from its id, title and aliases (config_load() does). */
 void config_activity_fold_names(ConfigActivity *a);
 

@@ -461,10 +461,20 @@ static int usage(void)
 	return EX_USAGE;
 }
 
+/* Frees the daemon's configuration and its path: main()'s, on whichever
+ * way it returns, the early ones included. */
+static void daemon_config_clear(Daemon *d)
+{
+	config_free(d->cfg);
+	g_free(d->config_path);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Daemon, daemon_config_clear)
+
 int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
-	Daemon d = {0};
+	g_auto(Daemon) d = {0};
 	Parsed *pending;
 	gboolean foreground = FALSE;
 	int status = EX_OK;
@@ -555,8 +565,7 @@ out:
 	if (d.store != NULL)
 		store_close(d.store);
 	g_clear_pointer(&d.secret, g_bytes_unref);
-	config_free(d.cfg);
-	g_free(d.config_path);
+
 	close(d.lock_fd);
 	return status;
 }

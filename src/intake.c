@@ -14,10 +14,7 @@
 
 #include "intake.h"
 
-#include <errno.h>
-#include <linux/memfd.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -285,47 +282,6 @@ gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes 
 
 /* --- messages from memory (LMTP) ------------------------------------------ */
 
-static gboolean write_all(int fd, const char *data, gsize len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return FALSE;
-		data += n;
-		len -= (gsize)n;
-	}
-	return TRUE;
-}
-
-/* Reads @bytes as message_read_file() does. That reads a path only: the
- * message is put in an anonymous memory file (memfd), which is opened
- * again through /proc; no file system is written, nothing is left behind. */
-static Message *read_bytes(const Config *cfg, GBytes *bytes, GError **error)
-{
-	gsize len;
-	const char *data = g_bytes_get_data(bytes, &len);
-	g_autofree char *path = NULL;
-	Message *msg;
-	int fd = (int)syscall(SYS_memfd_create, "convene-lmtp", MFD_CLOEXEC);
-
-	if (fd < 0 || !write_all(fd, data, len)) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ,
-			    "cannot hold the message in memory: %s", g_strerror(err));
-		return NULL;
-	}
-	path = g_strdup_printf("/proc/self/fd/%d", fd);
-	msg = message_read_file(path, cfg->max_message_size, cfg->event_address, error);
-	close(fd);
-	return msg;
-}
-
 /* Puts @bytes, which are not mail we can read, durably in the quarantine. */
 static gboolean quarantine_bytes(const Config *cfg, GBytes *bytes, const char *reason)
 {
@@ -360,7 +316,7 @@ IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes)
 	g_autoptr(GError) error = NULL;
 	IntakeMessage *m = g_new0(IntakeMessage, 1);
 
-	m->item.msg = read_bytes(cfg, bytes, &error);
+	m->item.msg = message_read_gbytes(bytes, cfg->max_message_size, cfg->event_address, &error);
 	if (m->item.msg != NULL) {
 		m->item.req = command_parse(cfg, m->item.msg);
 		m->state = MESSAGE_READ;

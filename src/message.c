@@ -540,16 +540,6 @@ static void read_dsn(GMimeMessage *m, Message *msg)
 	}
 }
 
-static char *digest_id(const char *path)
-{
-	g_autofree char *contents = NULL;
-	gsize len = 0;
-
-	if (!g_file_get_contents(path, &contents, &len, NULL))
-		return NULL;
-	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)contents, len);
-}
-
 static char *build_references(GMimeMessage *m, const char *message_id)
 {
 	const char *refs = header(m, "References");
@@ -571,9 +561,13 @@ static char *build_references(GMimeMessage *m, const char *message_id)
 	return g_string_free(out, FALSE);
 }
 
-Message *message_read_file(const char *path, guint64 max_size, const char *own_address,
-			   GError **error)
+/* Reads @bytes (kept as the message's raw form) as message_read_bytes()
+ * says. */
+static Message *read_message(GBytes *bytes, guint64 max_size, const char *own_address,
+			     GError **error)
 {
+	gsize size;
+	const void *data = g_bytes_get_data(bytes, &size);
 	g_autoptr(Message) msg = NULL;
 	g_autoptr(GMimeStream) stream = NULL;
 	g_autoptr(GMimeParser) parser = NULL;
@@ -581,32 +575,16 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	InternetAddressList *from;
 	InternetAddress *addr = NULL;
 	BodySearch search = {0};
-	g_autoptr(GMappedFile) mapped = NULL;
-	struct stat st;
-	int fd;
 
-	mime_init();
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int err = errno;
-
-		if (fd >= 0)
-			close(fd);
-		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ, "cannot read %s: %s", path,
-			    g_strerror(err));
-		return NULL;
-	}
-	if (max_size > 0 && (guint64)st.st_size > max_size) {
-		close(fd);
+	if (max_size > 0 && size > max_size) {
 		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_TOO_BIG,
-			    "%lld bytes, over limits.max-message-size %" G_GUINT64_FORMAT,
-			    (long long)st.st_size, max_size);
+			    "%" G_GSIZE_FORMAT
+			    " bytes, over limits.max-message-size %" G_GUINT64_FORMAT,
+			    size, max_size);
 		return NULL;
 	}
-	/* Mapped, not read: the bytes are only touched if the message is
-	 * passed on to the organisers whole. */
-	mapped = st.st_size > 0 ? g_mapped_file_new_from_fd(fd, FALSE, NULL) : NULL;
-	stream = g_mime_stream_fs_new(fd);
+	mime_init();
+	stream = g_mime_stream_mem_new_with_buffer(data, size);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(parser, NULL);
@@ -616,7 +594,7 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	}
 
 	msg = g_new0(Message, 1);
-	msg->raw = mapped != NULL ? g_mapped_file_get_bytes(mapped) : g_bytes_new(NULL, 0);
+	msg->raw = g_bytes_ref(bytes);
 	from = g_mime_message_get_from(m);
 	for (int i = 0; from != NULL && i < internet_address_list_length(from); i++) {
 		InternetAddress *a = internet_address_list_get_address(from, i);
@@ -646,12 +624,9 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 	if (g_mime_message_get_message_id(m) != NULL)
 		msg->message_id = text_clean_line(g_mime_message_get_message_id(m));
 	if (msg->message_id == NULL || msg->message_id[0] == '\0') {
-		g_autofree char *digest = digest_id(path);
+		g_autofree char *digest =
+		    g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
 
-		if (digest == NULL) {
-			g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ, "cannot read %s", path);
-			return NULL;
-		}
 		g_free(msg->message_id);
 		msg->message_id = g_strdup_printf("sha256-%s@no-message-id.invalid", digest);
 	}
@@ -688,4 +663,72 @@ char *message_decode_words(const char *text)
 	if (text == NULL || strstr(text, "=?") == NULL)
 		return g_strdup(text != NULL ? text : "");
 	return g_mime_utils_header_decode_text(NULL, text);
+}
+
+Message *message_read_bytes(const void *data, gsize size, guint64 max_size, const char *own_address,
+			    GError **error)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, size);
+
+	return read_message(bytes, max_size, own_address, error);
+}
+
+Message *message_read_gbytes(GBytes *bytes, guint64 max_size, const char *own_address,
+			     GError **error)
+{
+	return read_message(bytes, max_size, own_address, error);
+}
+
+/* Returns the content of the open file @fd, @size bytes by its fstat(),
+ * reading no further than just past @max_size (0 = no limit) should it have
+ * grown since; NULL with errno set when it cannot be read. */
+static GByteArray *read_whole(int fd, gsize size, guint64 max_size)
+{
+	g_autoptr(GByteArray) bytes = g_byte_array_sized_new((guint)MIN(size, G_MAXUINT));
+	guint8 buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return NULL;
+		g_byte_array_append(bytes, buf, (guint)n);
+		if (max_size > 0 && bytes->len > max_size)
+			break;
+	}
+	return g_steal_pointer(&bytes);
+}
+
+Message *message_read_file(const char *path, guint64 max_size, const char *own_address,
+			   GError **error)
+{
+	g_autoptr(GByteArray) bytes = NULL;
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		err = errno;
+	} else if (max_size > 0 && (guint64)st.st_size > max_size) {
+		close(fd);
+		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_TOO_BIG,
+			    "%lld bytes, over limits.max-message-size %" G_GUINT64_FORMAT,
+			    (long long)st.st_size, max_size);
+		return NULL;
+	} else if ((bytes = read_whole(fd, (gsize)st.st_size, max_size)) == NULL) {
+		err = errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (bytes == NULL) {
+		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ, "cannot read %s: %s", path,
+			    g_strerror(err));
+		return NULL;
+	}
+	{
+		g_autoptr(GBytes) whole = g_byte_array_free_to_bytes(g_steal_pointer(&bytes));
+
+		return read_message(whole, max_size, own_address, error);
+	}
 }

@@ -34,10 +34,21 @@ typedef struct {
 	char *dsn_diagnostic;/* its Status and Diagnostic-Code, or NULL */
 } Message;
 
-/* Reads the message in file @path. Its size is checked against @max_size
- * (0 = no limit) before it is parsed; @own_address is the event's address,
- * used to recognise our own mail coming back. Returns a new Message to free
- * with message_free(), or NULL with @error set. */
+/* Reads the message in the @size bytes at @data (any bytes: they are not
+ * kept, and need no NUL). Its size is checked against @max_size (0 = no
+ * limit) before it is parsed; @own_address is the event's address, used to
+ * recognise our own mail coming back. Returns a new Message to free with
+ * message_free(), or NULL with @error set. */
+Message *message_read_bytes(const void *data, gsize size, guint64 max_size,
+			    const char *own_address, GError **error);
+
+/* As message_read_bytes(), from @bytes, which the Message keeps (a
+ * reference, no copy) as its raw form. */
+Message *message_read_gbytes(GBytes *bytes, guint64 max_size, const char *own_address,
+			     GError **error);
+
+/* Reads the message in file @path as message_read_bytes() does, checking
+ * its size before reading it. */
 Message *message_read_file(const char *path, guint64 max_size, const char *own_address,
 			   GError **error);
 

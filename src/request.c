@@ -948,11 +948,14 @@ static char *gather_list_lines(char **lines, guint *i)
 }
 
 /* Reads "Ana Popescu <ana@example.ro>" (or "Ana Popescu, ana@…", "ana@…
- * (Ana Popescu)", "Ana Popescu - ana@…") into a person's name and address. */
-static void read_attendee(RequestFields *person, const char *value, guint line)
+ * (Ana Popescu)", "Ana Popescu - ana@…") into a person's name and address,
+ * cleaned as every value is first: the address goes into headers and the
+ * store. */
+static void read_attendee(RequestFields *person, const char *written, guint line)
 {
 	static GRegex *address;
 	GRegex *re = text_regex(&address, "[^\\s<>(),;:\"]+@[^\\s<>(),;:\"]+", 0);
+	g_autofree char *value = clean_value(written, REQUEST_MAX_VALUE);
 	g_autoptr(GMatchInfo) m = NULL;
 	g_autofree char *raw = NULL, *addr = NULL, *name = NULL, *display = NULL;
 	GString *rest;

@@ -10,6 +10,11 @@
 
 #include "template.h"
 
+/* Sections nest no deeper than this: rendering and freeing recurse once a
+ * level, and a template nested a hundred thousand deep overflowed the
+ * stack. The shipped ones go three deep. */
+#define TMPL_MAX_DEPTH 100
+
 GQuark tmpl_error_quark(void)
 {
 	return g_quark_from_static_string("tmpl-error-quark");
@@ -250,6 +255,12 @@ static GPtrArray *parse(const char *file, const char *start, const char *end, gu
 
 			g_ptr_array_add(into, n);
 			if (n->children != NULL) {
+				if (open->len == TMPL_MAX_DEPTH) {
+					set_syntax_error(error, file, line,
+							 "sections nested deeper than %d",
+							 TMPL_MAX_DEPTH);
+					return NULL;
+				}
 				g_ptr_array_add(open, n);
 				into = n->children;
 			}

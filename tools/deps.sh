@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: ISC
 # Installs, from Debian's archive, what convene needs to build and test and
 # this machine lacks; installs nothing when all is there. Quiet unless apt
-# fails. Uses sudo when not run as root.
+# fails. Uses sudo when not run as root. "deps.sh clang" adds clang and its
+# sanitizer and fuzzer runtimes, which only the sanitizers' build of
+# tools/test.sh (CI) and the libFuzzer one of tools/fuzz.sh use: gcc's
+# UndefinedBehaviorSanitizer, beside its AddressSanitizer, writes its
+# reports to stderr whatever its log_path says.
 set -eu
 
 packages="build-essential autoconf automake pkg-config
 libglib2.0-dev libgmime-3.0-dev libesmtp-dev libconfuse-dev liblmdb-dev
 libjson-glib-dev libssl-dev libxml2-dev libical-dev iso-codes
 postfix iproute2 jq python3 openssl valgrind"
+[ "${1:-}" = clang ] && packages="$packages clang libclang-rt-dev"
 
 missing=
 for p in $packages; do

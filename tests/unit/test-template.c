@@ -282,6 +282,17 @@ static void test_syntax_errors(void)
 			    "bad.txt:5: \"{{\" without \"}}\" on the same line");
 }
 
+/* Rendering recurses once a level: a template nested a hundred thousand
+ * deep overflowed the stack, so nesting is bounded when it is loaded. */
+static void test_nesting_limit(void)
+{
+	g_autoptr(GString) text = g_string_new("Subject: s\n");
+
+	for (int i = 0; i < 101; i++)
+		g_string_append(text, "{{#a}}");
+	assert_syntax_error(text->str, "bad.txt:2: sections nested deeper than 100");
+}
+
 static void test_missing_subject(void)
 {
 	const char *expected = "bad.txt:1: the first line must be \"Subject: ...\"";
@@ -464,6 +475,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/template/non-ascii", test_non_ascii);
 	g_test_add_func("/template/subject", test_subject);
 	g_test_add_func("/template/errors/syntax", test_syntax_errors);
+	g_test_add_func("/template/errors/nesting", test_nesting_limit);
 	g_test_add_func("/template/errors/missing-subject", test_missing_subject);
 	g_test_add_func("/template/errors/invalid-utf8", test_invalid_utf8);
 	g_test_add_func("/template/byte-order-mark", test_byte_order_mark);
