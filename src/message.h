@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "bounce.h"
+
 #define MESSAGE_ERROR (message_error_quark())
 GQuark message_error_quark(void);
 
@@ -27,8 +29,7 @@ typedef struct {
 	char *body;          /* the text the person wrote, UTF-8, LF line ends */
 	char *robot;         /* why it is machine mail needing no answer, or NULL */
 	char *detail;        /* "cancel" when written to register+cancel@..., or NULL */
-	char *dsn_recipient; /* a delivery report's Final-Recipient address, or NULL */
-	char *dsn_diagnostic;/* its Status and Diagnostic-Code, or NULL */
+	BounceReport *report; /* written to a bounce address: what it says (bounce.h); else NULL */
 } Message;
 
 /* Reads the message in file @path. Its size is checked against @max_size

@@ -14,11 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "compose.h"
 #include "log.h"
 #include "maildir.h"
 #include "send.h"
 #include "text.h"
+#include "token.h"
 
 /* Rows handed to the relay in one SMTP session. */
 #define SENDER_BATCH 200
@@ -87,14 +89,6 @@ static gint64 backoff(const Config *cfg, guint attempts)
 	return MIN(delay, (gint64)cfg->smtp_retry_max);
 }
 
-char *sender_bounce_address(const Config *cfg, guint64 id)
-{
-	const char *at = strrchr(cfg->event_address, '@');
-
-	return g_strdup_printf("%.*s+bounce-%" G_GUINT64_FORMAT "%s",
-			       (int)(at - cfg->event_address), cfg->event_address, id, at);
-}
-
 /* Records @status/@reply for @row at @now, in memory. */
 static void settle(const Config *cfg, OutboxRow *row, int status, const char *reply, gint64 now,
 		   SenderStats *stats)
@@ -135,17 +129,19 @@ static gboolean save_rows(StoreTxn *txn, gpointer data, GError **error)
  * an error where a draft could not be read). */
 typedef struct {
 	const Config *cfg;
+	GBytes *secret; /* tags the bounce addresses */
 	GPtrArray *rows;
 	guint from, n;
 	GBytes **messages;
 	GError **errors;
 } Built;
 
-static Built *built_new(const Config *cfg, GPtrArray *rows, guint from, guint n)
+static Built *built_new(const Config *cfg, GBytes *secret, GPtrArray *rows, guint from, guint n)
 {
 	Built *b = g_new0(Built, 1);
 
 	b->cfg = cfg;
+	b->secret = secret;
 	b->rows = rows;
 	b->from = from;
 	b->n = n;
@@ -187,7 +183,7 @@ static void spool_batch(const Config *cfg, Built *b, gint64 now, SenderStats *st
 
 	for (guint k = 0; dir_ok && k < b->n; k++) {
 		OutboxRow *row = g_ptr_array_index(b->rows, b->from + k);
-		g_autofree char *bounce = sender_bounce_address(cfg, row->id);
+		g_autofree char *bounce = bounce_address(cfg->event_address, b->secret, row->id);
 		g_autoptr(GString) text = g_string_new(NULL);
 		g_autoptr(GBytes) bytes = NULL;
 		gsize len;
@@ -237,7 +233,7 @@ static gboolean send_batch(const Config *cfg, Built *b, gint64 now, SenderStats 
 			settle(cfg, row, 554, b->errors[k]->message, now, stats);
 			continue;
 		}
-		g_ptr_array_add(bounce, sender_bounce_address(cfg, row->id));
+		g_ptr_array_add(bounce, bounce_address(cfg->event_address, b->secret, row->id));
 		items[m].reverse_path = g_ptr_array_index(bounce, m);
 		items[m].recipient = row->recipient;
 		items[m].message = b->messages[k];
@@ -268,14 +264,18 @@ GPtrArray *sender_claim(Store *store, gint64 now, SenderStats *stats, GError **e
 gboolean sender_deliver(const Config *cfg, GPtrArray *rows, gint64 now, SenderStats *stats,
 			GError **error)
 {
+	g_autoptr(GBytes) secret = NULL;
 	Built *current;
 
 	if (rows->len == 0)
 		return TRUE;
+	secret = token_secret_load(cfg->state_dir, error);
+	if (secret == NULL)
+		return FALSE;
 	/* Messages are built from their drafts in this thread for the first
 	 * batch, then each next batch in a thread of its own while the one
 	 * before it is sent. */
-	current = build_batch(built_new(cfg, rows, 0, MIN(SENDER_BATCH, rows->len)));
+	current = build_batch(built_new(cfg, secret, rows, 0, MIN(SENDER_BATCH, rows->len)));
 	while (current != NULL) {
 		guint next_from = current->from + current->n;
 		GThread *builder = NULL;
@@ -285,7 +285,8 @@ gboolean sender_deliver(const Config *cfg, GPtrArray *rows, gint64 now, SenderSt
 		if (next_from < rows->len)
 			builder = g_thread_new(
 			    "sender-build", build_batch,
-			    built_new(cfg, rows, next_from, MIN(SENDER_BATCH, rows->len - next_from)));
+			    built_new(cfg, secret, rows, next_from,
+				      MIN(SENDER_BATCH, rows->len - next_from)));
 		if (cfg->transport_kind == CONFIG_TRANSPORT_MAILDIR)
 			spool_batch(cfg, current, now, stats);
 		else

@@ -39,8 +39,3 @@ gboolean sender_settle(Store *store, GPtrArray *rows, GError **error);
  * stay queued, and @stats says how many) or the store failed. */
 gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
 		      GError **error);
-
-/* Returns the envelope sender of row @id: the event's address with a
- * "+bounce-ID" detail (VERP), so that a bounce names the row it is about.
- * Free the result. */
-char *sender_bounce_address(const Config *cfg, guint64 id);
