@@ -277,8 +277,7 @@ static void ignored(const char *detail, const char *reason, const char **action)
 }
 
 gboolean bounce_apply(StoreTxn *txn, GBytes *secret, gint64 now, const char *detail,
-		      const BounceReport *report, const char **action, char **email,
-		      GError **error)
+		      const BounceReport *report, const char **action, char **email, GError **error)
 {
 	g_autoptr(OutboxRow) row = NULL;
 	g_autofree char *said = NULL;
@@ -319,10 +318,10 @@ gboolean bounce_apply(StoreTxn *txn, GBytes *secret, gint64 now, const char *det
 		return TRUE;
 	}
 	g_free(row->last_reply);
-	row->last_reply = g_strdup_printf("bounce: %s%s%s",
-					  failed->status != NULL ? failed->status : "",
-					  failed->status != NULL && failed->diagnostic != NULL ? " " : "",
-					  failed->diagnostic != NULL ? failed->diagnostic : "");
+	row->last_reply =
+	    g_strdup_printf("bounce: %s%s%s", failed->status != NULL ? failed->status : "",
+			    failed->status != NULL && failed->diagnostic != NULL ? " " : "",
+			    failed->diagnostic != NULL ? failed->diagnostic : "");
 	row->state = OUTBOX_FAILED;
 	row->bounced = TRUE;
 	row->owner = 0;

@@ -18,16 +18,16 @@
 /* One per-recipient block of a delivery report; every field is cleaned
  * (one line, valid UTF-8) and NULL when the report does not have it. */
 typedef struct {
-	char *action;             /* lower-case: failed, delayed, delivered, relayed, expanded */
-	char *final_recipient;    /* the address alone, lower-case */
+	char *action;		  /* lower-case: failed, delayed, delivered, relayed, expanded */
+	char *final_recipient;	  /* the address alone, lower-case */
 	char *original_recipient; /* likewise */
-	char *status;             /* "5.1.1" */
-	char *diagnostic;         /* "smtp; 550 5.1.1 ..." */
+	char *status;		  /* "5.1.1" */
+	char *diagnostic;	  /* "smtp; 550 5.1.1 ..." */
 } BounceRecipient;
 
 /* What a message to a bounce address says. */
 typedef struct {
-	char *problem;         /* why it is not a delivery report to read, or NULL */
+	char *problem;	       /* why it is not a delivery report to read, or NULL */
 	GPtrArray *recipients; /* of BounceRecipient *, in the report's order; never NULL */
 } BounceReport;
 
