@@ -90,6 +90,7 @@ typedef struct {
 	int smtp_retry_max;      /* the longest wait between two tries */
 	int smtp_give_up_after;  /* a row still undelivered this long after it was
 				  * queued is failed */
+	guint smtp_sessions;     /* parallel SMTP sessions to the relay */
 
 	char *programme_at;     /* "HH:MM" */
 	char *digest_at;        /* "HH:MM" */

@@ -6,7 +6,7 @@
 # recipient. Postfix's delay notice changes nothing; nobody is ever answered.
 . "$(dirname "$0")/lib.sh"
 command -v smtp-sink >/dev/null 2>&1 || skip_all 'smtp-sink (Postfix) is not installed'
-plan 16
+plan 17
 
 sink() { # OPTIONS...: (re)start the sink, pointing the transport at it
 	stop_sink
