@@ -933,6 +933,8 @@ static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cf
 		cfg->max_message_size = n;
 	if (get_count(ld, limits, "replies-per-sender-per-hour", 0, G_MAXUINT, &n))
 		cfg->replies_per_sender_per_hour = n;
+	if (get_count(ld, limits, "keep-sent-days", 1, 36500, &n))
+		cfg->keep_sent_days = n;
 }
 
 /* Turns what libconfuse read into a Config, reporting every problem; the
@@ -1024,6 +1026,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	cfg_opt_t limits_opts[] = {
 	    CFG_INT("max-message-size", 10485760, CFGF_NONE),
 	    CFG_INT("replies-per-sender-per-hour", 10, CFGF_NONE),
+	    CFG_INT("keep-sent-days", 30, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t opts[] = {

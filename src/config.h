@@ -98,6 +98,8 @@ typedef struct {
 
 	guint64 max_message_size;
 	guint replies_per_sender_per_hour;
+	guint keep_sent_days;   /* a sent message's text is kept this long, and
+				 * a Message-ID remembered */
 } Config;
 
 /* Reads and validates @path. Returns a new Config, or NULL with @error set

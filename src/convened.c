@@ -110,6 +110,10 @@ static void run_work(Daemon *d)
 		log_event(LOG_ERR, "schedule-failed", "reason", error->message, NULL);
 		g_clear_error(&error);
 	}
+	if (!store_purge(d->store, clock_now_unix(), d->cfg->keep_sent_days, NULL, &error)) {
+		log_event(LOG_ERR, "purge-failed", "reason", error->message, NULL);
+		g_clear_error(&error);
+	}
 	if (in.messages > 0) {
 		g_autofree char *n = g_strdup_printf("%u", in.messages);
 		g_autofree char *answered = g_strdup_printf("%u", in.answered);

@@ -276,6 +276,7 @@ static void ledgers_left(Sender *s, GPtrArray *paths, GPtrArray *entries)
 typedef struct {
 	gint64 now;
 	GPtrArray *ledger; /* LedgerEntry *: rows dead processes had sent */
+	GArray *ids;       /* guint64: the rows due */
 	GPtrArray *rows;   /* OutboxRow *, owned: claimed */
 	guint waiting;
 	guint replayed;
@@ -326,30 +327,31 @@ static gboolean collect_due(const OutboxRow *row, gpointer data)
 	 * again. */
 	if (row->state == OUTBOX_SENDING && row->owner != self && !owner_gone(row->owner))
 		return TRUE;
-	if (row->state != OUTBOX_QUEUED && row->state != OUTBOX_SENDING)
-		return TRUE;
-	if (row->next_try_at > c->now) {
-		c->waiting++;
-		return TRUE;
-	}
-	g_ptr_array_add(c->rows, outbox_row_copy(row));
+	g_array_append_val(c->ids, row->id);
 	return TRUE;
 }
 
 /* Claims every due row for this process (state sending, owner our pid) in
- * one transaction, so that no other process sends it too. */
+ * one transaction, so that no other process sends it too. The due rows are
+ * found through the store's index of rows waiting, and only they are read
+ * with their drafts. */
 static gboolean claim_due(StoreTxn *txn, gpointer data, GError **error)
 {
 	Claim *c = data;
 	pid_t self = getpid();
 
 	g_ptr_array_set_size(c->rows, 0);
+	g_array_set_size(c->ids, 0);
 	c->waiting = 0;
-	if (!replay_ledger(txn, c, error) || !store_outbox_foreach(txn, collect_due, c, error))
+	if (!replay_ledger(txn, c, error) ||
+	    !store_outbox_foreach_due(txn, c->now, collect_due, c, &c->waiting, error))
 		return FALSE;
-	for (guint i = 0; i < c->rows->len; i++) {
-		OutboxRow *row = g_ptr_array_index(c->rows, i);
+	for (guint i = 0; i < c->ids->len; i++) {
+		OutboxRow *row = store_outbox_get(txn, g_array_index(c->ids, guint64, i), error);
 
+		if (row == NULL)
+			return FALSE;
+		g_ptr_array_add(c->rows, row);
 		row->state = OUTBOX_SENDING;
 		row->owner = self;
 		row->updated_at = c->now;
@@ -363,8 +365,9 @@ GPtrArray *sender_claim(Sender *s, Store *store, gint64 now, SenderStats *stats,
 {
 	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) ledger = g_ptr_array_new_with_free_func(ledger_entry_free);
-	Claim c = {now, ledger, g_ptr_array_new_with_free_func((GDestroyNotify)outbox_row_free), 0,
-		   0};
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	Claim c = {now, ledger, ids,
+		   g_ptr_array_new_with_free_func((GDestroyNotify)outbox_row_free), 0, 0};
 
 	/* Rows settled but not committed are still "sending" in the store,
 	 * under our pid: they must not look like leftovers. */
