@@ -39,7 +39,8 @@ static const char usage_text[] =
 	"  export [--format json|csv]     every attendee\n"
 	"  show ADDRESS [--format json]   one attendee\n"
 	"  queue [--state S] [--format json]\n"
-	"                                 outbox rows and their states (S: queued, sending, sent, failed)\n"
+	"                                 outbox rows and their states (only S: queued,\n"
+	"                                 sending, sent or failed)\n"
 	"  stats [--format json]          attendees, places, outbox and quarantine\n"
 	"  cancel ADDRESS                 cancel a registration (its places go on)\n"
 	"  retry ID                       queue a failed outbox row again\n"
@@ -118,7 +119,8 @@ static gboolean parse_options(int argc, char **argv, Options *o, const char *for
 			o->now = argv[++i];
 		else if (g_str_has_prefix(a, "--now="))
 			o->now = a + strlen("--now=");
-		else if ((strcmp(a, "--state") == 0 && i + 1 < argc) || g_str_has_prefix(a, "--state=")) {
+		else if ((strcmp(a, "--state") == 0 && i + 1 < argc) ||
+			 g_str_has_prefix(a, "--state=")) {
 			OutboxState st;
 
 			if (!outbox_state_from_string(a[7] == '=' ? a + 8 : argv[++i], &st))
@@ -678,7 +680,7 @@ int main(int argc, char **argv)
 		status = cmd_list(path, &o, FALSE);
 	} else if (strcmp(command, "queue") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
-			return usage("queue takes --format json and --state queued|sending|sent|failed");
+			return usage("queue takes --format json and --state S");
 		status = cmd_list(path, &o, TRUE);
 	} else if (strcmp(command, "digest") == 0) {
 		return cmd_digest(path, argc - i, argv + i);

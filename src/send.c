@@ -212,7 +212,8 @@ static void send_hide_chunking(char *buf, int buflen)
 		char *p = buf + i;
 
 		if ((i == 0 || buf[i - 1] == '\n') && strncmp(p, "250", 3) == 0 &&
-		    (p[3] == '-' || p[3] == ' ') && g_ascii_strncasecmp(p + 4, keyword, klen) == 0 &&
+		    (p[3] == '-' || p[3] == ' ') &&
+		    g_ascii_strncasecmp(p + 4, keyword, klen) == 0 &&
 		    (i + 4 + (int)klen == buflen || !g_ascii_isalnum(p[4 + klen])))
 			memcpy(p + 4, "X-NOBDAT", klen);
 	}
@@ -728,7 +729,8 @@ static gboolean send_session_run(SendSession *st, SendItem *items, const gboolea
 			goto out;
 		}
 		/* Its index, counted from 1, for send_message_sent(). */
-		smtp_message_set_application_data_release(messages[i], GUINT_TO_POINTER(i + 1), NULL);
+		smtp_message_set_application_data_release(messages[i], GUINT_TO_POINTER(i + 1),
+							  NULL);
 	}
 
 	ERR_clear_error();

@@ -2392,7 +2392,8 @@ gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *don
 {
 	static const RecordSpec spec[] = {{"value", RECORD_INT64, TRUE}};
 	MDB_val key = {strlen(META_PURGED_AT), META_PURGED_AT}, val;
-	StorePurge p = {now, now - (gint64)keep_days * 24 * 3600, now - (gint64)keep_days * 24 * 3600};
+	gint64 kept = now - (gint64)keep_days * 24 * 3600;
+	StorePurge p = {now, kept, kept};
 	StorePurged gone = {0};
 	Purge pg = {&p, &gone, 0, NULL, NULL, 0};
 	RecordField f[1];
@@ -2426,8 +2427,8 @@ gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *don
 		g_autofree char *r = g_strdup_printf("%u", gone.rates);
 		g_autofree char *q = g_strdup_printf("%u", gone.pending);
 
-		log_event(LOG_INFO, "purged", "sent_messages", m, "message_ids", s, "rate_counters", r,
-			  "expired_requests", q, NULL);
+		log_event(LOG_INFO, "purged", "sent_messages", m, "message_ids", s, "rate_counters",
+			  r, "expired_requests", q, NULL);
 	}
 	if (done != NULL)
 		*done = gone;

@@ -120,7 +120,7 @@ static char *due_at(Store *store, gint64 until, guint *later)
 }
 
 static const RowSpec six[] = {
-    {OUTBOX_QUEUED, 100, 1},  {OUTBOX_QUEUED, 50, 1}, {OUTBOX_SENT, 0, 1},
+    {OUTBOX_QUEUED, 100, 1}, {OUTBOX_QUEUED, 50, 1}, {OUTBOX_SENT, 0, 1},
     {OUTBOX_SENDING, 10, 1}, {OUTBOX_FAILED, 0, 1},  {OUTBOX_QUEUED, 500, 1},
 };
 
@@ -241,7 +241,8 @@ static gboolean set_state_listed(const OutboxRow *row, gpointer data)
 
 static gboolean store_listed(StoreTxn *txn, gpointer data, GError **error)
 {
-	g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func((GDestroyNotify)outbox_row_free);
+	g_autoptr(GPtrArray) copies =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)outbox_row_free);
 
 	(void)data;
 	if (!store_outbox_foreach(txn, set_state_listed, copies, error))
@@ -281,11 +282,27 @@ static gboolean add_extras(StoreTxn *txn, gpointer data, GError **error)
 {
 	static const char *const ids[] = {"old@x", "recent@x", "today@x"};
 	static const gint64 when[] = {NOW - 40 * DAY, NOW - 10 * DAY, NOW};
-	StorePending old = {"a0000000000000000000000000000000000000000000000000", "a@x",
-			    "register", NULL, NULL, NULL, NULL, NULL, NULL, NOW - 8 * DAY,
+	StorePending old = {"a0000000000000000000000000000000000000000000000000",
+			    "a@x",
+			    "register",
+			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
+			    NULL,
+			    NOW - 8 * DAY,
 			    NOW - DAY};
-	StorePending live = {"b0000000000000000000000000000000000000000000000000", "b@x",
-			     "register", NULL, NULL, NULL, NULL, NULL, NULL, NOW - DAY,
+	StorePending live = {"b0000000000000000000000000000000000000000000000000",
+			     "b@x",
+			     "register",
+			     NULL,
+			     NULL,
+			     NULL,
+			     NULL,
+			     NULL,
+			     NULL,
+			     NOW - DAY,
 			     NOW + 6 * DAY};
 	gboolean allowed;
 
@@ -334,9 +351,9 @@ static gboolean read_left(StoreTxn *txn, gpointer data, GError **error)
 static void test_purge(void)
 {
 	static const RowSpec rows[] = {
-	    {OUTBOX_SENT, 0, NOW - 31 * DAY},   {OUTBOX_SENT, 0, NOW - 29 * DAY},
+	    {OUTBOX_SENT, 0, NOW - 31 * DAY},	{OUTBOX_SENT, 0, NOW - 29 * DAY},
 	    {OUTBOX_FAILED, 0, NOW - 40 * DAY}, {OUTBOX_QUEUED, NOW, NOW - 40 * DAY},
-	    {OUTBOX_SENT, 0, NOW - 45 * DAY},   {OUTBOX_SENT, 0, NOW},
+	    {OUTBOX_SENT, 0, NOW - 45 * DAY},	{OUTBOX_SENT, 0, NOW},
 	};
 	char *dir = scratch_new();
 	Store *store = open_store(dir);

@@ -171,9 +171,9 @@ static void test_short_by_free_pages(void)
 	g_assert_cmpint(fd, >=, 0);
 	g_assert_cmpint(pread(fd, &metas[0], sizeof metas[0], sizeof(PageHead)), ==,
 			sizeof metas[0]);
-	g_assert_cmpint(pread(fd, &metas[1], sizeof metas[1],
-			      metas[0].dbs[0].pad + sizeof(PageHead)),
-			==, sizeof metas[1]);
+	g_assert_cmpint(
+	    pread(fd, &metas[1], sizeof metas[1], metas[0].dbs[0].pad + sizeof(PageHead)), ==,
+	    sizeof metas[1]);
 	g_assert_cmpuint(metas[0].magic, ==, 0xBEEFC0DE);
 	newest = metas[1].txnid > metas[0].txnid;
 	metas[newest].last_pgno += 16;
