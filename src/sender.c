@@ -145,9 +145,10 @@ static void hand_over(Sender *s, OutboxRow *row)
 		ledger_note(s, row);
 	g_ptr_array_add(s->pending, row);
 	first = s->pending->len == 1;
-	if (first)
+	if (first) {
 		s->pending_since = g_get_monotonic_time();
-	g_cond_signal(&s->settled);
+		g_cond_signal(&s->settled);
+	}
 	g_mutex_unlock(&s->lock);
 	if (first && s->wake != NULL)
 		s->wake(s->wake_data);
