@@ -8,8 +8,9 @@
 # programme on event days), 12:00 (the day's mail) and 18:00 (the
 # organisers' digest), sending to a local smtp-sink that keeps nothing.
 # After each day it prints the data file's size, the size of a compacted
-# copy (`convenectl backup`: what the store holds), the outbox and the
-# largest RSS of the day's runs. Record the figures in bench/RESULTS.md.
+# copy (`convenectl backup`: what the store holds), the outbox, and the
+# largest RSS of the day's runs with the largest heap within it. Record the
+# figures in bench/RESULTS.md.
 #
 #   sh bench/store-growth.sh [ATTENDEES [DAYS]]
 #   KEEP=N sh bench/store-growth.sh     limits.keep-sent-days (7 unless told,
@@ -23,7 +24,7 @@ days=${2:-30}
 keep=${KEEP:-7}
 writers=${WRITERS:-10}
 PATH=$PATH:/usr/sbin
-for tool in smtp-sink python3 ss /usr/bin/time; do
+for tool in smtp-sink python3 ss pgrep /usr/bin/time; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "store-growth: needs $tool" >&2; exit 1; }
 done
 make -s src/convenectl
@@ -107,12 +108,25 @@ for i in range(first, last + 1):
 PY
 }
 
-# run AT: one run-once at that instant (event time: +02:00); its peak RSS
-# (KiB) goes to the day's list.
+# run AT: one run-once at that instant (event time: +02:00). Its peak RSS
+# (KiB, from time(1)) goes to the day's list, and the largest heap
+# (RssAnon, sampled at 20 Hz: the rest of RSS is the mapped store, which
+# the kernel may drop at will) to another.
 run() {
-	/usr/bin/time -f %M -o rss.one "$convenectl" run-once --now "$1+02:00" >run.out 2>run.log ||
+	/usr/bin/time -f %M -o rss.one "$convenectl" run-once --now "$1+02:00" >run.out 2>run.log &
+	timer=$!
+	anon=0
+	while kill -0 "$timer" 2>/dev/null; do
+		for pid in $(pgrep -P "$timer"); do
+			a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+			[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+		done
+		sleep 0.05
+	done
+	wait "$timer" ||
 		{ echo "store-growth: run-once at $1 failed:" >&2; tail -3 run.log >&2; exit 1; }
 	day_rss="$day_rss $(cat rss.one)"
+	day_anon="$day_anon $anon"
 	grep -h 'event=purged' run.log >>purged.log || true
 }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
@@ -120,14 +134,14 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 echo "machine:    $(uname -m), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "date:       $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "event:      $attendees attendees, $days days ending 2025-09-17, keep-sent-days $keep, $writers% writing each day"
-printf '%-10s %9s %9s %9s %10s %12s %9s %9s\n' day attendees rows sent data.mdb compacted peak-RSS seconds
+printf '%-10s %9s %7s %7s %12s %12s %10s %10s %7s\n' day attendees rows sent data.mdb compacted peak-RSS "of it heap" seconds
 registering=$(((days + 2) / 3))
 per_day=$(((attendees + registering - 1) / registering))
 registered=0
 start=$(date -d 2025-09-17 +%s)
 for d in $(seq 1 "$days"); do
 	date=$(date -u -d "@$((start - (days - d) * 86400))" +%Y-%m-%d)
-	day_rss=''
+	day_rss='' day_anon=''
 	t0=$(date +%s.%N)
 	run "${date}T07:00:00"
 	if [ "$registered" -lt "$attendees" ]; then
@@ -154,11 +168,13 @@ for d in $(seq 1 "$days"); do
 	rm -f copy.mdb
 	"$convenectl" backup copy.mdb >/dev/null
 	rss=$(printf '%s\n' $day_rss | sort -n | tail -1)
+	anon=$(printf '%s\n' $day_anon | sort -n | tail -1)
 	# shellcheck disable=SC2046 # "ROWS SENT"
 	set -- $(python3 -c 'import json; q = json.load(open("queue.json")); print(len(q), sum(r["state"] == "sent" for r in q))')
-	printf '%-10s %9s %9s %9s %8s MiB %8s MiB %6s MiB %9s\n' "$date" "$registered" "$1" "$2" \
-		"$(mib "$(stat -c %s var/state/data.mdb)")" "$(mib "$(stat -c %s copy.mdb)")" \
+	printf '%-10s %9s %7s %7s %8s MiB %8s MiB %6s MiB %6s MiB %7s\n' "$date" "$registered" "$1" \
+		"$2" "$(mib "$(stat -c %s var/state/data.mdb)")" "$(mib "$(stat -c %s copy.mdb)")" \
 		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v k="$anon" 'BEGIN { printf "%.1f", k / 1024 }')" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
 done
 echo "purges:"
