@@ -33,6 +33,11 @@
  * sessions times this are shared out evenly. */
 #define SENDER_BATCH 200
 
+/* Rows claimed at once, at most: their drafts are held in memory while
+ * they are sent. A daemon claims again when they are done; sender_flush()
+ * goes on until no row is due. */
+#define SENDER_CLAIM_MAX 1000
+
 /* sender_flush() commits the rows settled at least this often, in
  * milliseconds: a system crash then costs at most this much in copies
  * sent twice (a process that dies, nothing: the ledger has them). */
@@ -329,7 +334,7 @@ static gboolean collect_due(const OutboxRow *row, gpointer data)
 	if (row->state == OUTBOX_SENDING && row->owner != self && !owner_gone(row->owner))
 		return TRUE;
 	g_array_append_val(c->ids, row->id);
-	return TRUE;
+	return c->ids->len < SENDER_CLAIM_MAX;
 }
 
 /* Claims every due row for this process (state sending, owner our pid) in
@@ -387,7 +392,7 @@ GPtrArray *sender_claim(Sender *s, Store *store, gint64 now, SenderStats *stats,
 			g_unlink(g_ptr_array_index(paths, i));
 		log_event(LOG_INFO, "ledger-replayed", "ledgers", files, "rows_sent", sent, NULL);
 	}
-	stats->waiting += c.waiting;
+	stats->waiting = c.waiting;
 	return c.rows;
 }
 
@@ -770,35 +775,31 @@ static gboolean flush_wait(Sender *s)
 	return delivering;
 }
 
-gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
-		      GError **error)
+/* Claims at most SENDER_CLAIM_MAX rows, sends them and commits as the
+ * answers come. Sets *@more when there may be more rows due. */
+static gboolean flush_pass(Sender *s, const Config *cfg, Store *store, gint64 now,
+			   SenderStats *stats, gboolean *more, GError **error)
 {
 	g_autoptr(GPtrArray) rows = NULL;
 	GError *commit_error = NULL;
-	Flush f = {NULL, cfg, NULL, now, {0}, NULL, TRUE};
+	Flush f = {s, cfg, NULL, now, {0}, NULL, TRUE};
 	GThread *thread;
-	gboolean more;
 
-	f.sender = sender_new(cfg, NULL, NULL, error);
-	if (f.sender == NULL)
+	*more = FALSE;
+	rows = sender_claim(s, store, now, stats, error);
+	if (rows == NULL)
 		return FALSE;
-	rows = sender_claim(f.sender, store, now, stats, error);
-	if (rows == NULL) {
-		sender_free(f.sender);
-		return FALSE;
-	}
+	if (rows->len == 0)
+		return TRUE;
 	f.rows = rows;
-	f.sender->delivering = TRUE;
+	s->delivering = TRUE;
 	thread = g_thread_new("sender-flush", flush_deliver, &f);
-	do {
-		more = flush_wait(f.sender);
+	while (flush_wait(s))
 		if (commit_error == NULL)
-			sender_commit(f.sender, store, &commit_error);
-	} while (more);
+			sender_commit(s, store, &commit_error);
 	g_thread_join(thread);
 	if (commit_error == NULL)
-		sender_commit(f.sender, store, &commit_error);
-	sender_free(f.sender);
+		sender_commit(s, store, &commit_error);
 	stats->sent += f.stats.sent;
 	stats->deferred += f.stats.deferred;
 	stats->failed += f.stats.failed;
@@ -811,5 +812,21 @@ gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *
 		g_propagate_error(error, f.error);
 		return FALSE;
 	}
+	*more = rows->len == SENDER_CLAIM_MAX;
 	return TRUE;
+}
+
+gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
+		      GError **error)
+{
+	Sender *s = sender_new(cfg, NULL, NULL, error);
+	gboolean ok, more = TRUE;
+
+	if (s == NULL)
+		return FALSE;
+	do
+		ok = flush_pass(s, cfg, store, now, stats, &more, error);
+	while (ok && more);
+	sender_free(s);
+	return ok;
 }

@@ -41,11 +41,12 @@ Sender *sender_new(const Config *cfg, SenderWakeFunc wake, gpointer data, GError
  * otherwise, for the next claim to read. */
 void sender_free(Sender *sender);
 
-/* Claims for this process every row due at @now: each becomes "sending",
- * owned by this process, so that no other process sends it too (a row
- * whose owner has died is claimed again, once the rows its ledger says
- * were accepted are marked sent). Returns the claimed rows as a new array
- * of OutboxRow * (possibly empty), or NULL with @error. */
+/* Claims for this process the rows due at @now, a thousand at most (the
+ * longest waiting first): each becomes "sending", owned by this process,
+ * so that no other process sends it too (a row whose owner has died is
+ * claimed again, once the rows its ledger says were accepted are marked
+ * sent). Sets stats->waiting. Returns the claimed rows as a new array of
+ * OutboxRow * (possibly empty), or NULL with @error. */
 GPtrArray *sender_claim(Sender *sender, Store *store, gint64 now, SenderStats *stats,
 			GError **error);
 
@@ -63,8 +64,8 @@ gboolean sender_deliver(Sender *sender, const Config *cfg, GPtrArray *rows, gint
  * call it from the thread that owns @store. */
 gboolean sender_commit(Sender *sender, Store *store, GError **error);
 
-/* The three steps at once: sends every queued row due at @now, committing
- * as the answers come. Returns FALSE with @error when the transport could
+/* The three steps at once, again until no row is due: sends every queued
+ * row due at @now, committing as the answers come. Returns FALSE with @error when the transport could
  * not be used at all (the rows stay queued, and @stats says how many) or
  * the store failed. */
 gboolean sender_flush(const Config *cfg, Store *store, gint64 now, SenderStats *stats,
