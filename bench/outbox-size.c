@@ -15,21 +15,26 @@
 
 typedef struct {
 	const Config *cfg;
+	StoreTxn *txn;
 	guint64 rows;
 	guint64 octets;
 } Size;
 
-static gboolean add_row(const OutboxRow *row, gpointer data)
+static gboolean add_row(const OutboxRow *listed, gpointer data)
 {
 	Size *size = data;
+	g_autoptr(OutboxRow) row = NULL;
 	g_autoptr(GBytes) message = NULL;
 	g_autoptr(GError) error = NULL;
 	gsize len;
 	const guchar *p;
 
-	if (row->state != OUTBOX_QUEUED)
+	if (listed->state != OUTBOX_QUEUED)
 		return TRUE;
-	message = compose_finish(size->cfg, row, &error);
+	/* Listed without its draft: read again with it. */
+	row = store_outbox_get(size->txn, listed->id, &error);
+	if (row != NULL)
+		message = compose_finish(size->cfg, row, &error);
 	if (message == NULL) {
 		fprintf(stderr, "outbox-size: %s\n", error->message);
 		return TRUE;
@@ -46,7 +51,7 @@ static gboolean add_row(const OutboxRow *row, gpointer data)
 int main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
-	Size size = {NULL, 0, 0};
+	Size size = {NULL, NULL, 0, 0};
 	Config *cfg;
 	Store *store;
 	StoreTxn *txn;
@@ -67,6 +72,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "outbox-size: %s\n", error->message);
 		return 1;
 	}
+	size.txn = txn;
 	ok = store_outbox_foreach(txn, add_row, &size, &error);
 	store_read_end(txn);
 	store_close(store);

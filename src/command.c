@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "bounce.h"
 #include "confirm.h"
 #include "forward.h"
 #include "grammar.h"
@@ -91,54 +92,6 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 	return reply_to_sender(r, "help", existing, error);
 }
 
-/* A bounce of our own mail, sent back to the VERP address of its row: the
- * row is failed with the report's diagnostic, and nobody is answered. */
-static gboolean handle_bounce(const CommandContext *ctx, StoreTxn *txn, const Message *msg,
-			      CommandOutcome *outcome, GError **error)
-{
-	const char *digits = msg->detail + strlen("bounce-");
-	g_autoptr(OutboxRow) row = NULL;
-	g_autofree char *reply = NULL;
-	GError *e = NULL;
-	char *end;
-	guint64 id = g_ascii_strtoull(digits, &end, 10);
-
-	outcome->action = "bounce-unmatched";
-	if (*digits == '\0' || *end != '\0')
-		return TRUE;
-	row = store_outbox_get(txn, id, &e);
-	if (g_error_matches(e, STORE_ERROR, STORE_ERROR_NOT_FOUND)) {
-		g_clear_error(&e);
-		return TRUE;
-	}
-	if (e != NULL) {
-		g_propagate_error(error, e);
-		return FALSE;
-	}
-	/* A report about another address is not about this row. */
-	if (msg->dsn_recipient != NULL && g_ascii_strcasecmp(msg->dsn_recipient, row->recipient) != 0)
-		return TRUE;
-	reply = g_strdup_printf("bounce: %s", msg->dsn_diagnostic != NULL && *msg->dsn_diagnostic
-						      ? msg->dsn_diagnostic
-						      : "returned, with no delivery report");
-	g_free(row->last_reply);
-	row->last_reply = g_steal_pointer(&reply);
-	row->state = OUTBOX_FAILED;
-	row->bounced = TRUE;
-	row->owner = 0;
-	row->updated_at = ctx->now;
-	if (!store_outbox_put(txn, row, error))
-		return FALSE;
-	outcome->action = "bounce";
-	outcome->email = g_strdup(row->recipient);
-	return TRUE;
-}
-
-static gboolean is_bounce(const Message *msg)
-{
-	return msg->detail != NULL && g_str_has_prefix(msg->detail, "bounce-");
-}
-
 /* An out-of-office notice marked only by Exchange's header: its subject
  * says what it is ("Automatic reply: ...", "Réponse automatique : ..."). */
 static gboolean absence_notice(const Config *cfg, const Message *msg)
@@ -148,7 +101,7 @@ static gboolean absence_notice(const Config *cfg, const Message *msg)
 
 Request *command_parse(const Config *cfg, const Message *msg)
 {
-	if (is_bounce(msg) || msg->robot != NULL || absence_notice(cfg, msg))
+	if (bounce_is_address(msg->detail) || msg->robot != NULL || absence_notice(cfg, msg))
 		return NULL;
 	return request_parse(cfg, msg->subject, msg->detail, msg->body);
 }
@@ -171,8 +124,9 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 	}
 	if (!store_seen_add(txn, msg->message_id, ctx->now, error))
 		return FALSE;
-	if (is_bounce(msg))
-		return handle_bounce(ctx, txn, msg, outcome, error);
+	if (bounce_is_address(msg->detail))
+		return bounce_apply(txn, ctx->secret, ctx->now, msg->detail, msg->report,
+				    &outcome->action, &outcome->email, error);
 	if (msg->robot != NULL) {
 		outcome->action = "robot";
 		return journal_note_robot(txn, msg->from_address, msg->robot, ctx->now, error);

@@ -23,7 +23,7 @@ typedef struct {
 	const char *action;    /* "registered", "updated", "cancelled", "status",
 				* "help", "programme", "delegation", "error",
 				* "confirm-request", "broadcast", "organiser-cancel",
-				* "not-organiser", "bounce", "bounce-unmatched",
+				* "not-organiser", "bounce", "bounce-ignored",
 				* "duplicate", "robot" */
 	char *email;           /* whose registration, or NULL */
 	guint replies;         /* outbox rows queued */

@@ -922,7 +922,7 @@ static void read_transport(Loader *ld, cfg_t *root, cfg_t *smtp, Config *cfg)
 	cfg->smtp_user = g_strdup(get_str(ld, smtp, "user", FALSE));
 	cfg->smtp_password_file = g_strdup(get_str(ld, smtp, "password-file", FALSE));
 	{
-		long first = 0, most = 0, give_up = 0;
+		long first = 0, most = 0, give_up = 0, sessions = 0;
 
 		if (get_count(ld, smtp, "retry-first", 1, G_MAXINT, &first))
 			cfg->smtp_retry_first = (int)first;
@@ -930,6 +930,8 @@ static void read_transport(Loader *ld, cfg_t *root, cfg_t *smtp, Config *cfg)
 			cfg->smtp_retry_max = (int)most;
 		if (get_count(ld, smtp, "give-up-after", 1, G_MAXINT, &give_up))
 			cfg->smtp_give_up_after = (int)give_up;
+		if (get_count(ld, smtp, "sessions", 1, 64, &sessions))
+			cfg->smtp_sessions = (guint)sessions;
 		if (first > 0 && most > 0 && most < first)
 			report(ld, smtp, "retry-max", "retry-max (%ld s) is shorter than retry-first (%ld s)",
 			       most, first);
@@ -956,6 +958,8 @@ static void read_schedule(Loader *ld, cfg_t *schedule, cfg_t *limits, Config *cf
 		cfg->max_message_size = n;
 	if (get_count(ld, limits, "replies-per-sender-per-hour", 0, G_MAXUINT, &n))
 		cfg->replies_per_sender_per_hour = n;
+	if (get_count(ld, limits, "keep-sent-days", 1, 36500, &n))
+		cfg->keep_sent_days = n;
 }
 
 /* ---- the organisers' own questions ---- */
@@ -1211,6 +1215,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_INT("retry-first", 60, CFGF_NONE),
 	    CFG_INT("retry-max", 3600, CFGF_NONE),
 	    CFG_INT("give-up-after", 3 * 24 * 3600, CFGF_NONE),
+	    CFG_INT("sessions", 2, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t schedule_opts[] = {
@@ -1225,6 +1230,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_INT("max-line-length", 65536, CFGF_NONE),
 	    CFG_INT("lmtp-idle-timeout", 300, CFGF_NONE),
 	    CFG_INT("lmtp-max-connections", 100, CFGF_NONE),
+	    CFG_INT("keep-sent-days", 30, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t opts[] = {

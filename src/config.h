@@ -144,6 +144,7 @@ typedef struct _Config {
 	int smtp_retry_max;      /* the longest wait between two tries */
 	int smtp_give_up_after;  /* a row still undelivered this long after it was
 				  * queued is failed */
+	guint smtp_sessions;     /* parallel SMTP sessions to the relay */
 
 	char *programme_at;     /* "HH:MM" */
 	char *digest_at;        /* "HH:MM" */
@@ -155,6 +156,8 @@ typedef struct _Config {
 				     * end included */
 	guint lmtp_idle_timeout;    /* seconds an LMTP client may stay silent */
 	guint lmtp_max_connections; /* LMTP connections served at once */
+	guint keep_sent_days;   /* a sent message's text is kept this long, and
+				 * a Message-ID remembered */
 } Config;
 
 /* Reads and validates @path, with the data of its languages and its field

@@ -38,7 +38,9 @@ static const char usage_text[] =
 	"  run-once [--now ISO8601]       answer waiting mail and send the outbox\n"
 	"  export [--format json|csv]     every attendee\n"
 	"  show ADDRESS [--format json]   one attendee\n"
-	"  queue [--format json]          outbox rows and their states\n"
+	"  queue [--state S] [--format json]\n"
+	"                                 outbox rows and their states (only S: queued,\n"
+	"                                 sending, sent or failed)\n"
 	"  stats [--format json]          attendees, places, outbox and quarantine\n"
 	"  cancel ADDRESS                 cancel a registration (its places go on)\n"
 	"  retry ID                       queue a failed outbox row again\n"
@@ -99,6 +101,7 @@ static int open_state(const char *path, Config **cfg, Store **store)
 typedef struct {
 	const char *format;
 	const char *now;
+	int state; /* queue --state: an OutboxState; -1 for every row */
 	GPtrArray *rest;
 } Options;
 
@@ -116,7 +119,14 @@ static gboolean parse_options(int argc, char **argv, Options *o, const char *for
 			o->now = argv[++i];
 		else if (g_str_has_prefix(a, "--now="))
 			o->now = a + strlen("--now=");
-		else if (a[0] == '-' && a[1] != '\0')
+		else if ((strcmp(a, "--state") == 0 && i + 1 < argc) ||
+			 g_str_has_prefix(a, "--state=")) {
+			OutboxState st;
+
+			if (!outbox_state_from_string(a[7] == '=' ? a + 8 : argv[++i], &st))
+				return FALSE;
+			o->state = st;
+		} else if (a[0] == '-' && a[1] != '\0')
 			return FALSE;
 		else
 			g_ptr_array_add(o->rest, (gpointer)a);
@@ -201,6 +211,11 @@ static int cmd_run_once(const char *path, Options *o)
 	if (!sender_flush(cfg, store, clock_now_unix(), &out, &error)) {
 		fprintf(stderr, "convenectl: %s; %u message(s) stay queued for a later try\n",
 			error->message, out.deferred);
+		g_clear_error(&error);
+		status = EX_TEMPFAIL;
+	}
+	if (!store_purge(store, clock_now_unix(), cfg->keep_sent_days, NULL, &error)) {
+		say_error("purge", error);
 		status = EX_TEMPFAIL;
 	}
 	store_close(store);
@@ -221,6 +236,7 @@ static int cmd_run_once(const char *path, Options *o)
 typedef struct {
 	const Config *cfg;
 	guint n;
+	int state; /* outbox rows: only those in this state; -1 for every row */
 } TextOut;
 
 static gboolean print_attendee_line(const Attendee *a, gpointer data)
@@ -241,6 +257,8 @@ static gboolean print_row_line(const OutboxRow *row, gpointer data)
 {
 	TextOut *t = data;
 
+	if (t->state >= 0 && (int)row->state != t->state)
+		return TRUE;
 	printf("%6" G_GUINT64_FORMAT " %-8s %-12s %-32s %u %s\n", row->id,
 	       outbox_state_to_string(row->state), row->kind, row->recipient, row->attempts,
 	       row->last_reply != NULL ? row->last_reply : "");
@@ -258,16 +276,18 @@ static int cmd_list(const char *path, Options *o, gboolean outbox)
 
 	if (o->rest->len > 0)
 		return usage(outbox ? "queue takes no arguments" : "export takes no arguments");
+	if (!outbox && o->state >= 0)
+		return usage("--state is for queue");
 	rc = open_state(path, &cfg, &store);
 	if (rc != EX_OK)
 		return rc;
 	if (g_strcmp0(o->format, "csv") == 0) {
 		ok = csv_attendees_write(cfg, store, stdout, &error);
 	} else if (o->format != NULL) {
-		ok = outbox ? export_queue_json(cfg, store, stdout, &error)
+		ok = outbox ? export_queue_json(cfg, store, o->state, stdout, &error)
 			    : export_attendees_json(cfg, store, stdout, &error);
 	} else {
-		TextOut t = {cfg, 0};
+		TextOut t = {cfg, 0, o->state};
 		StoreTxn *txn = store_read_begin(store, &error);
 
 		ok = txn != NULL;
@@ -282,7 +302,10 @@ static int cmd_list(const char *path, Options *o, gboolean outbox)
 	store_close(store);
 	if (!ok) {
 		say_error(NULL, error);
-		return EX_SOFTWARE;
+		return error->domain == STORE_ERROR && (error->code == STORE_ERROR_CORRUPT ||
+							error->code == STORE_ERROR_VERSION)
+			   ? EX_DATAERR
+			   : EX_SOFTWARE;
 	}
 	return EX_OK;
 }
@@ -559,7 +582,7 @@ static int cmd_digest(const char *path, int argc, char **argv)
 	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	g_autoptr(GPtrArray) rest = NULL;
 	const char *date = NULL, *address = NULL;
-	Options o = {0};
+	Options o = {.state = -1};
 	guint what, queued = 0;
 	Store *store;
 	gboolean ok;
@@ -610,7 +633,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	const char *command;
-	Options o = {0};
+	Options o = {.state = -1};
 	int i = 1, status;
 
 	setlocale(LC_ALL, "");
@@ -655,7 +678,7 @@ int main(int argc, char **argv)
 		status = cmd_list(path, &o, FALSE);
 	} else if (strcmp(command, "queue") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
-			return usage("the only --format here is json");
+			return usage("queue takes --format json and --state S");
 		status = cmd_list(path, &o, TRUE);
 	} else if (strcmp(command, "digest") == 0) {
 		return cmd_digest(path, argc - i, argv + i);

@@ -50,6 +50,7 @@ typedef struct {
 	Composer *composer;
 	Store *store;
 	GBytes *secret;
+	Sender *sender;
 	GMainLoop *loop;
 	GFileMonitor *monitor;
 	Lmtp *lmtp;
@@ -74,6 +75,7 @@ typedef struct {
 
 typedef struct {
 	Config *cfg;
+	Sender *sender;
 	GPtrArray *rows;
 	gint64 now;
 	SenderStats stats;
@@ -108,6 +110,10 @@ static void run_work(Daemon *d)
 	took = g_get_monotonic_time() - started;
 	if (!schedule_run(d->cfg, d->store, d->composer, clock_now_unix(), &sched, &error)) {
 		log_event(LOG_ERR, "schedule-failed", "reason", error->message, NULL);
+		g_clear_error(&error);
+	}
+	if (!store_purge(d->store, clock_now_unix(), d->cfg->keep_sent_days, NULL, &error)) {
+		log_event(LOG_ERR, "purge-failed", "reason", error->message, NULL);
 		g_clear_error(&error);
 	}
 	if (in.messages > 0) {
@@ -180,7 +186,7 @@ static void deliver_thread(GTask *task, gpointer source, gpointer data, GCancell
 
 	(void)source;
 	(void)cancel;
-	if (!sender_deliver(job->cfg, job->rows, job->now, &job->stats, &error)) {
+	if (!sender_deliver(job->sender, job->cfg, job->rows, job->now, &job->stats, &error)) {
 		g_task_return_error(task, error);
 		return;
 	}
@@ -201,7 +207,7 @@ static void delivered(GObject *source, GAsyncResult *result, gpointer data)
 	if (!g_task_propagate_boolean(task, &error))
 		log_event(LOG_WARNING, "relay-unavailable", "reason", error->message, NULL);
 	g_clear_error(&error);
-	if (!sender_settle(d->store, job->rows, &error))
+	if (!sender_commit(d->sender, d->store, &error))
 		log_event(LOG_ERR, "settle-failed", "reason", error->message, NULL);
 	log_event(LOG_INFO, "sent", "sent", sent, "deferred", deferred, "failed", failed, NULL);
 	d->sending = FALSE;
@@ -211,6 +217,31 @@ static void delivered(GObject *source, GAsyncResult *result, gpointer data)
 		g_main_loop_quit(d->loop);
 	else
 		start_sending(d); /* rows queued while this batch was out */
+}
+
+/* Rows settled by the sender thread are committed in groups: the first
+ * to wait asks for a commit a little later, and the others settled by then
+ * share it. */
+#define CONVENED_COMMIT_MS 20
+
+static gboolean commit_cb(gpointer data)
+{
+	Daemon *d = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!sender_commit(d->sender, d->store, &error))
+		log_event(LOG_ERR, "settle-failed", "reason", error->message, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* In the sender thread: rows wait for a commit. */
+static void commit_wake(gpointer data)
+{
+	GSource *source = g_timeout_source_new(CONVENED_COMMIT_MS);
+
+	g_source_set_callback(source, commit_cb, data, NULL);
+	g_source_attach(source, NULL);
+	g_source_unref(source);
 }
 
 static void start_sending(Daemon *d)
@@ -223,7 +254,7 @@ static void start_sending(Daemon *d)
 
 	if (d->sending || d->stopping)
 		return;
-	rows = sender_claim(d->store, clock_now_unix(), &stats, &error);
+	rows = sender_claim(d->sender, d->store, clock_now_unix(), &stats, &error);
 	if (rows == NULL) {
 		log_event(LOG_ERR, "claim-failed", "reason", error->message, NULL);
 		return;
@@ -234,6 +265,7 @@ static void start_sending(Daemon *d)
 	}
 	job = g_new0(Delivery, 1);
 	job->cfg = d->cfg;
+	job->sender = d->sender;
 	job->rows = rows;
 	job->now = clock_now_unix();
 	d->sending = TRUE;
@@ -527,7 +559,9 @@ int main(int argc, char **argv)
 	d.store = store_open(d.cfg->state_dir, &error);
 	if (d.store != NULL)
 		d.secret = token_secret_load(d.cfg->state_dir, &error);
-	if (d.store == NULL || d.secret == NULL || !watch_intake(&d, &error)) {
+	if (d.secret != NULL)
+		d.sender = sender_new(d.cfg, commit_wake, &d, &error);
+	if (d.store == NULL || d.secret == NULL || d.sender == NULL || !watch_intake(&d, &error)) {
 		log_event(LOG_ERR, "start-failed", "reason", error->message, NULL);
 		status = EX_CANTCREAT;
 		goto out;
@@ -562,6 +596,13 @@ out:
 	g_clear_object(&d.monitor);
 	g_clear_pointer(&d.loop, g_main_loop_unref);
 	compose_free(d.composer);
+	if (d.sender != NULL && d.store != NULL) {
+		g_autoptr(GError) commit_error = NULL;
+
+		if (!sender_commit(d.sender, d.store, &commit_error))
+			log_event(LOG_ERR, "settle-failed", "reason", commit_error->message, NULL);
+	}
+	sender_free(d.sender);
 	if (d.store != NULL)
 		store_close(d.store);
 	g_clear_pointer(&d.secret, g_bytes_unref);

@@ -160,6 +160,7 @@ gboolean export_write_node(JsonNode *node, FILE *out, GError **error)
 typedef struct {
 	const Config *cfg;
 	JsonArray *array;
+	int state; /* outbox rows: only those in this state; -1 for every row */
 } Collect;
 
 static gboolean collect_attendee(const Attendee *a, gpointer data)
@@ -174,15 +175,17 @@ static gboolean collect_row(const OutboxRow *row, gpointer data)
 {
 	Collect *c = data;
 
-	json_array_add_object_element(c->array, export_outbox_row(c->cfg, row));
+	if (c->state < 0 || (int)row->state == c->state)
+		json_array_add_object_element(c->array, export_outbox_row(c->cfg, row));
 	return TRUE;
 }
 
-static gboolean export_all(const Config *cfg, Store *store, gboolean outbox, FILE *out,
+static gboolean export_all(const Config *cfg, Store *store, gboolean outbox, int state, FILE *out,
 			   GError **error)
 {
 	g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
-	Collect c = {cfg, json_array_new()};
+	Collect c = {cfg, json_array_new(), state};
+	GError *local = NULL;
 	StoreTxn *txn;
 	gboolean ok;
 
@@ -190,20 +193,35 @@ static gboolean export_all(const Config *cfg, Store *store, gboolean outbox, FIL
 	txn = store_read_begin(store, error);
 	if (txn == NULL)
 		return FALSE;
-	ok = outbox ? store_outbox_foreach(txn, collect_row, &c, error)
-		    : store_attendee_foreach(txn, collect_attendee, &c, error);
+	ok = outbox ? store_outbox_foreach(txn, collect_row, &c, &local)
+		    : store_attendee_foreach(txn, collect_attendee, &c, &local);
 	store_read_end(txn);
-	return ok && export_write_node(root, out, error);
+	/* Damaged records are left out and named: the others are written all
+	 * the same. */
+	if (!ok && !g_error_matches(local, STORE_ERROR, STORE_ERROR_CORRUPT) &&
+	    !g_error_matches(local, STORE_ERROR, STORE_ERROR_VERSION)) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	if (!export_write_node(root, out, error)) {
+		g_clear_error(&local);
+		return FALSE;
+	}
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GError **error)
 {
-	return export_all(cfg, store, FALSE, out, error);
+	return export_all(cfg, store, FALSE, -1, out, error);
 }
 
-gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error)
+gboolean export_queue_json(const Config *cfg, Store *store, int state, FILE *out, GError **error)
 {
-	return export_all(cfg, store, TRUE, out, error);
+	return export_all(cfg, store, TRUE, state, out, error);
 }
 
 typedef struct {

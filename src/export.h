@@ -24,11 +24,15 @@ JsonObject *export_attendee(const Config *cfg, const Attendee *a);
 /* Returns a new JSON object describing outbox row @row (not its message). */
 JsonObject *export_outbox_row(const Config *cfg, const OutboxRow *row);
 
-/* Writes every attendee, sorted by email, as a JSON array to @out. */
+/* Writes every attendee, sorted by email, as a JSON array to @out. A
+ * record that does not decode (or is of another version) is left out: the
+ * others are written, and FALSE returned with store_attendee_foreach()'s
+ * error naming each one left out. */
 gboolean export_attendees_json(const Config *cfg, Store *store, FILE *out, GError **error);
 
-/* Writes every outbox row, by id, as a JSON array to @out. */
-gboolean export_queue_json(const Config *cfg, Store *store, FILE *out, GError **error);
+/* Writes the outbox rows in @state (an OutboxState), or every row for -1,
+ * by id, as a JSON array to @out. */
+gboolean export_queue_json(const Config *cfg, Store *store, int state, FILE *out, GError **error);
 
 /* Returns a new JSON object of the figures an organiser watches: attendees
  * by status, each activity's places taken, capacity and waiting list, the

@@ -39,9 +39,8 @@ void message_free(Message *msg)
 	g_free(msg->robot);
 	g_free(msg->detail);
 	g_free(msg->content_language);
-	g_free(msg->dsn_recipient);
-	g_free(msg->dsn_diagnostic);
 	g_clear_pointer(&msg->raw, g_bytes_unref);
+	bounce_report_free(msg->report);
 	g_free(msg);
 }
 
@@ -479,67 +478,6 @@ static char *address_detail(GMimeMessage *m, const char *own_address)
 	return NULL;
 }
 
-/* Returns the value of field @name in the delivery-status text @text (RFC
- * 3464: header-like fields, continued on lines that begin with blanks), or
- * NULL. */
-static char *dsn_field(const char *text, const char *name)
-{
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	gsize len = strlen(name);
-
-	for (guint i = 0; lines[i] != NULL; i++) {
-		g_autoptr(GString) value = NULL;
-
-		if (g_ascii_strncasecmp(lines[i], name, len) != 0 || lines[i][len] != ':')
-			continue;
-		value = g_string_new(lines[i] + len + 1);
-		while (lines[i + 1] != NULL && (lines[i + 1][0] == ' ' || lines[i + 1][0] == '\t'))
-			g_string_append(value, lines[++i]);
-		return text_clean_line(value->str);
-	}
-	return NULL;
-}
-
-/* Reads the first per-recipient block of a multipart/report's
- * message/delivery-status part into @msg. */
-static void read_dsn(GMimeMessage *m, Message *msg)
-{
-	GMimeObject *body = g_mime_message_get_mime_part(m);
-	GMimeMultipart *mp;
-
-	if (body == NULL || !GMIME_IS_MULTIPART(body))
-		return;
-	mp = GMIME_MULTIPART(body);
-	for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
-		GMimeObject *part = g_mime_multipart_get_part(mp, i);
-		g_autoptr(GByteArray) bytes = NULL;
-		g_autofree char *raw = NULL, *text = NULL, *recipient = NULL, *status = NULL,
-				*diag = NULL;
-		const char *semi;
-
-		if (!GMIME_IS_PART(part) ||
-		    !g_mime_content_type_is_type(g_mime_object_get_content_type(part), "message",
-						 "delivery-status"))
-			continue;
-		bytes = part_bytes(GMIME_PART(part));
-		raw = g_strndup(bytes->len > 0 ? (const char *)bytes->data : "", bytes->len);
-		text = normalise_text(raw);
-		recipient = dsn_field(text, "Final-Recipient");
-		status = dsn_field(text, "Status");
-		diag = dsn_field(text, "Diagnostic-Code");
-		/* "rfc822; someone@example.org" */
-		semi = recipient != NULL ? strchr(recipient, ';') : NULL;
-		if (recipient != NULL)
-			msg->dsn_recipient = text_clean_address(semi != NULL ? semi + 1 : recipient);
-		if (msg->dsn_recipient != NULL)
-			g_strstrip(msg->dsn_recipient);
-		msg->dsn_diagnostic = g_strdup_printf("%s%s%s", status != NULL ? status : "",
-						      status != NULL && diag != NULL ? " " : "",
-						      diag != NULL ? diag : "");
-		return;
-	}
-}
-
 static char *build_references(GMimeMessage *m, const char *message_id)
 {
 	const char *refs = header(m, "References");
@@ -640,8 +578,8 @@ static Message *read_message(GBytes *bytes, guint64 max_size, const char *own_ad
 	msg->auto_response_suppress = header(m, "X-Auto-Response-Suppress") != NULL;
 	if (header(m, "Content-Language") != NULL)
 		msg->content_language = text_clean_line(header(m, "Content-Language"));
-	if (msg->robot != NULL)
-		read_dsn(m, msg);
+	if (bounce_is_address(msg->detail))
+		msg->report = bounce_report_read(m);
 
 	if (g_mime_message_get_mime_part(m) != NULL) {
 		find_text(g_mime_message_get_mime_part(m), &search);

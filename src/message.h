@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "bounce.h"
+
 #define MESSAGE_ERROR (message_error_quark())
 GQuark message_error_quark(void);
 
@@ -30,8 +32,7 @@ typedef struct {
 	char *content_language; /* the Content-Language header, or NULL */
 	gboolean auto_response_suppress; /* it has X-Auto-Response-Suppress */
 	GBytes *raw;         /* the message as it came, for passing it on whole */
-	char *dsn_recipient; /* a delivery report's Final-Recipient address, or NULL */
-	char *dsn_diagnostic;/* its Status and Diagnostic-Code, or NULL */
+	BounceReport *report; /* written to a bounce address: what it says (bounce.h); else NULL */
 } Message;
 
 /* Reads the message in the @size bytes at @data (any bytes: they are not

@@ -33,20 +33,6 @@ void outbox_row_free(OutboxRow *row)
 	g_free(row);
 }
 
-OutboxRow *outbox_row_copy(const OutboxRow *row)
-{
-	OutboxRow *c = g_memdup2(row, sizeof *row);
-
-	c->kind = g_strdup(row->kind);
-	c->sender = g_strdup(row->sender);
-	c->recipient = g_strdup(row->recipient);
-	c->message_id = g_strdup(row->message_id);
-	c->message = row->message != NULL ? g_bytes_ref(row->message) : NULL;
-	c->draft = row->draft != NULL ? g_bytes_ref(row->draft) : NULL;
-	c->last_reply = g_strdup(row->last_reply);
-	return c;
-}
-
 const char *outbox_state_to_string(OutboxState state)
 {
 	g_return_val_if_fail(state <= OUTBOX_FAILED, "queued");

@@ -37,10 +37,6 @@ OutboxRow *outbox_row_new(void);
 
 void outbox_row_free(OutboxRow *row);
 
-/* Returns a deep copy of @row (message and draft bytes are shared, being
- * immutable); the caller frees it. */
-OutboxRow *outbox_row_copy(const OutboxRow *row);
-
 /* Returns "queued", "sending", "sent" or "failed". */
 const char *outbox_state_to_string(OutboxState state);
 

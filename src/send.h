@@ -18,17 +18,25 @@ typedef enum {
 	SEND_ERROR_FAILED,   /* anything else */
 } SendError;
 
-typedef struct {
+typedef struct _SendItem SendItem;
+
+/* Called in the sending thread the moment the relay accepts @item's
+ * content (status and reply then set), before the session goes on. */
+typedef void (*SendAcceptedFunc)(SendItem *item);
+
+struct _SendItem {
 	/* in, borrowed */
 	const char *reverse_path;  /* envelope sender; "" for the null sender */
 	const char *recipient;
 	GBytes *message;           /* whole message, LF or CRLF line ends */
+	SendAcceptedFunc accepted; /* may be NULL */
+	gpointer data;             /* for @accepted */
 	/* out */
 	int status;    /* SMTP code for this message's recipient after DATA, or
 			* the code that refused it earlier; 0 if never reached */
 	char *reply;   /* newly allocated reply text (code and text), or the
 			* session error; the caller frees it */
-} SendItem;
+};
 
 /* Delivers @items in one SMTP session to cfg->transport_host:port, with
  * STARTTLS and AUTH as cfg->smtp_* say. Every item's status/reply is set

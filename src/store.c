@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <lmdb.h>
 
 #include "field.h"
+#include "log.h"
 #include "record.h"
 
 /* A new map starts small and doubles whenever LMDB reports it full. */
@@ -29,6 +31,14 @@
 /* The record version every attendee record has been brought to. */
 #define META_ATTENDEE_VERSION "attendee_version"
 #define ATTENDEE_VERSION 3
+/* Present once the outbox's indexes hold every row (stores written before
+ * they existed get them on opening). */
+#define META_OUTBOX_INDEXED "outbox_indexed"
+/* When store_purge() last ran, and how often it does at most. */
+#define META_PURGED_AT "purged_at"
+#define PURGE_EVERY (60 * 60)
+/* Records removed in one transaction by store_purge(), at most. */
+#define PURGE_BATCH 5000
 
 typedef struct {
 	const char *name;
@@ -44,6 +54,8 @@ struct _Store {
 	Table marks, journal, itineraries, due; /* the scheduler's */
 	Table messages; /* each outbox row's message, raw, under the row's id */
 	Table drafts;   /* or its draft (compose.c's), likewise */
+	Table outbox_due;  /* rows queued or sending, by next try: time, id → "" */
+	Table outbox_sent; /* sent rows that keep their message, by last change */
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
 };
@@ -220,6 +232,175 @@ static gboolean store_size_map(Store *store, GError **error)
 }
 
 static gboolean attendees_upgrade(Store *store, GError **error);
+/* --- a data file checked before LMDB maps it ---------------------------------- */
+
+/* The start of LMDB's page header and meta page (mdb.c's MDB_page and
+ * MDB_meta, data format version 1, which lmdb.h does not export), laid out
+ * as the library built for this machine lays them out. Pages 0 and 1 each
+ * hold a meta; the one with the higher transaction id is the last commit. */
+#define LMDB_MAGIC 0xBEEFC0DEu
+#define LMDB_DATA_VERSION 1
+
+typedef struct {
+	size_t pgno;
+	guint16 pad, flags;
+	guint16 lower, upper;
+} LmdbPageHead;
+
+typedef struct {
+	guint32 pad; /* in the free-space database's: the page size */
+	guint16 flags, depth;
+	size_t branch_pages, leaf_pages, overflow_pages, entries, root;
+} LmdbDb;
+
+typedef struct {
+	guint32 magic, version;
+	void *address;
+	size_t mapsize;
+	LmdbDb dbs[2];
+	size_t last_pgno; /* the last page the commit uses */
+	size_t txnid;
+} LmdbMeta;
+
+static void damaged_error(GError **error, const Store *store, const char *path, const char *why)
+{
+	g_set_error(error, STORE_ERROR, STORE_ERROR_DAMAGED,
+		    "the store %s is damaged: %s; nothing was read from it. Restore data.mdb from "
+		    "a backup (convenectl backup FILE makes one) and start again",
+		    path, why);
+	(void)store;
+}
+
+/* Reads the meta of page @n of the file @fd, whose pages are @psize bytes
+ * (for page 0, any size: the meta comes first). FALSE when it is not one. */
+static gboolean meta_read(int fd, guint n, guint32 psize, LmdbMeta *meta)
+{
+	char buf[sizeof(LmdbPageHead) + sizeof(LmdbMeta)];
+
+	if (pread(fd, buf, sizeof buf, (off_t)n * psize) != (ssize_t)sizeof buf)
+		return FALSE;
+	memcpy(meta, buf + sizeof(LmdbPageHead), sizeof *meta);
+	return meta->magic == LMDB_MAGIC && meta->version == LMDB_DATA_VERSION;
+}
+
+/* In a child process: opens the store and reads every page every table
+ * reaches, values included. A page the file lacks kills it with SIGBUS;
+ * the parent only hears whether it got to the end. */
+static gboolean store_walk(const char *dir)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *names = NULL;
+	MDB_val key, val;
+	MDB_dbi main_dbi;
+	gboolean ok = FALSE;
+
+	if (mdb_env_create(&env) != 0 || mdb_env_set_maxdbs(env, 64) != 0 ||
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+	    mdb_dbi_open(txn, NULL, 0, &main_dbi) != 0 ||
+	    mdb_cursor_open(txn, main_dbi, &names) != 0)
+		goto out;
+	/* The free-space database (0), then each table the main one names. */
+	for (int rc = -1;; rc = mdb_cursor_get(names, &key, &val, rc < 0 ? MDB_FIRST : MDB_NEXT)) {
+		g_autofree char *name = rc == 0 ? g_strndup(key.mv_data, key.mv_size) : NULL;
+		MDB_cursor *c = NULL;
+		MDB_dbi dbi = 0;
+		volatile char touch = 0;
+
+		if (rc > 0 && rc != MDB_NOTFOUND)
+			goto out;
+		if (rc == MDB_NOTFOUND)
+			break;
+		if (rc == 0 && mdb_dbi_open(txn, name, 0, &dbi) != 0)
+			goto out;
+		if (mdb_cursor_open(txn, dbi, &c) != 0)
+			goto out;
+		while (mdb_cursor_get(c, &key, &val, MDB_NEXT) == 0) {
+			const char *v = val.mv_data;
+
+			for (size_t i = 0; i < val.mv_size; i += 4096)
+				touch ^= v[i];
+			if (val.mv_size > 0)
+				touch ^= v[val.mv_size - 1];
+		}
+		(void)touch;
+		mdb_cursor_close(c);
+	}
+	ok = TRUE;
+out:
+	if (names != NULL)
+		mdb_cursor_close(names);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (env != NULL)
+		mdb_env_close(env);
+	return ok;
+}
+
+/* Checks data.mdb before LMDB maps it: LMDB trusts the file, and a page
+ * it lacks kills the process with SIGBUS at the first read, so a store cut
+ * short (a full disk, a copy interrupted) would stop every command. Its
+ * last commit's meta says how long it must be. The file may lawfully be
+ * shorter when its last pages are free space (mdb.c says so of mm_last_pg):
+ * then a child process reads every page reachable to make sure. An empty
+ * data.mdb beside our secret is a store lost, not a new one. */
+static gboolean store_file_check(Store *store, GError **error)
+{
+	g_autofree char *path = g_build_filename(store->dir, "data.mdb", NULL);
+	g_autofree char *secret = g_build_filename(store->dir, "secret", NULL);
+	g_autofree char *why = NULL;
+	LmdbMeta metas[2], *last = NULL;
+	GStatBuf st;
+	guint32 psize;
+	guint64 needed;
+	int fd, status;
+	pid_t child;
+
+	if (g_stat(path, &st) != 0)
+		return TRUE; /* a new store */
+	if (st.st_size == 0) {
+		if (!g_file_test(secret, G_FILE_TEST_EXISTS))
+			return TRUE; /* made, never written: a new store */
+		damaged_error(error, store, path,
+			      "it is empty, yet the secret beside it shows a store was kept here");
+		return FALSE;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return TRUE; /* LMDB says why */
+	if (meta_read(fd, 0, 0, &metas[0]))
+		last = &metas[0];
+	psize = last != NULL ? last->dbs[0].pad : 0;
+	if (psize >= 512 && (psize & (psize - 1)) == 0 && meta_read(fd, 1, psize, &metas[1]) &&
+	    metas[1].dbs[0].pad == psize && (last == NULL || metas[1].txnid > last->txnid))
+		last = &metas[1];
+	close(fd);
+	if (last == NULL || psize < 512 || (psize & (psize - 1)) != 0) {
+		damaged_error(error, store, path, "it does not begin with LMDB's meta pages");
+		return FALSE;
+	}
+	needed = ((guint64)last->last_pgno + 1) * psize;
+	if ((guint64)st.st_size >= needed)
+		return TRUE;
+	/* LMDB must not cross a fork: the child opens the store on its own,
+	 * and this process has not opened it yet. */
+	child = fork();
+	if (child == 0)
+		_exit(store_walk(store->dir) ? 0 : 1);
+	while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return TRUE;
+	why = g_strdup_printf("it is %" G_GUINT64_FORMAT " bytes, but its last commit "
+			      "(transaction %" G_GUINT64_FORMAT ") needs %" G_GUINT64_FORMAT
+			      ": the file was cut short",
+			      (guint64)st.st_size, (guint64)last->txnid, needed);
+	damaged_error(error, store, path, why);
+	return FALSE;
+}
+
+static gboolean outbox_index_build(StoreTxn *txn, gpointer data, GError **error);
 
 Store *store_open(const char *dir, GError **error)
 {
@@ -229,9 +410,11 @@ Store *store_open(const char *dir, GError **error)
 			   &store->waiting,   &store->waiting_at,
 			   &store->marks,     &store->journal,
 			   &store->itineraries, &store->due,
-			   &store->messages,  &store->drafts};
+			   &store->messages,  &store->drafts,
+			   &store->outbox_due, &store->outbox_sent};
 	MDB_txn *txn = NULL;
-	gboolean ok = FALSE;
+	MDB_val indexed_key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED}, val;
+	gboolean ok = FALSE, indexed;
 	int dead;
 	int rc;
 
@@ -255,6 +438,8 @@ Store *store_open(const char *dir, GError **error)
 	store->messages.numeric = TRUE;
 	store->drafts.name = "outbox_drafts";
 	store->drafts.numeric = TRUE;
+	store->outbox_due.name = "outbox_due";
+	store->outbox_sent.name = "outbox_sent";
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;
@@ -263,6 +448,8 @@ Store *store_open(const char *dir, GError **error)
 			    g_strerror(saved));
 		goto out;
 	}
+	if (!store_file_check(store, error))
+		goto out;
 	rc = mdb_env_create(&store->env);
 	if (rc != 0) {
 		store->env = NULL;
@@ -298,11 +485,14 @@ Store *store_open(const char *dir, GError **error)
 			goto out;
 		}
 	}
+	indexed = mdb_get(txn, store->meta.dbi, &indexed_key, &val) == 0;
 	rc = mdb_txn_commit(txn);
 	if (rc != 0) {
 		set_mdb_error(error, store, rc, "create the databases");
 		goto out;
 	}
+	if (!indexed && !store_write(store, outbox_index_build, NULL, error))
+		goto out;
 	ok = attendees_upgrade(store, error);
 out:
 	if (!ok) {
@@ -721,9 +911,10 @@ static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, 
 			 GError **error);
 
 /* Decodes the outbox record @val; its message or draft comes from their
- * tables, or the message from the record itself when it was written before
- * the message moved out of it. */
-static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *val,
+ * tables (unless @blobs is FALSE: a row is then read without them), or the
+ * message from the record itself when it was written before the message
+ * moved out of it. */
+static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *val, gboolean blobs,
 				GError **error)
 {
 	g_autoptr(OutboxRow) row = NULL;
@@ -758,6 +949,8 @@ static OutboxRow *outbox_decode(StoreTxn *txn, const Where *w, const MDB_val *va
 	row->owner = record_field_int64(&f[OF_OWNER]);
 	row->bounced = record_field_boolean(&f[OF_BOUNCED]);
 	row->message = record_field_bytes(&f[OF_MESSAGE]);
+	if (!blobs)
+		goto out;
 	if (row->message == NULL &&
 	    !blob_get(txn, &txn->store->messages, w->key, &row->message, error))
 		g_clear_pointer(&row, outbox_row_free);
@@ -847,16 +1040,33 @@ gboolean store_attendee_put(StoreTxn *txn, const Attendee *a, GError **error)
 typedef struct {
 	StoreAttendeeFunc fn;
 	gpointer user_data;
+	GString *damaged; /* what the records that do not decode say, a line each */
+	guint n_damaged;
+	StoreError first; /* why the first of them does not */
 } AttendeeVisit;
 
 static gboolean attendee_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
 			       GError **error)
 {
 	AttendeeVisit *v = data;
-	g_autoptr(Attendee) a = attendee_decode(w, val, error);
+	GError *local = NULL;
+	g_autoptr(Attendee) a = attendee_decode(w, val, &local);
 
-	if (a == NULL)
-		return FALSE;
+	if (a == NULL) {
+		/* One damaged record must not hide every other: it is named, and
+		 * the walk goes on. */
+		if (!g_error_matches(local, STORE_ERROR, STORE_ERROR_CORRUPT) &&
+		    !g_error_matches(local, STORE_ERROR, STORE_ERROR_VERSION)) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		g_string_append_printf(v->damaged, "%s%s", v->damaged->len > 0 ? "\n" : "",
+				       local->message);
+		if (v->n_damaged++ == 0)
+			v->first = local->code;
+		g_error_free(local);
+		return TRUE;
+	}
 	*more = v->fn(a, v->user_data);
 	return TRUE;
 }
@@ -864,9 +1074,16 @@ static gboolean attendee_visit(const Where *w, const MDB_val *val, gpointer data
 gboolean store_attendee_foreach(StoreTxn *txn, StoreAttendeeFunc fn, gpointer user_data,
 				GError **error)
 {
-	AttendeeVisit v = {fn, user_data};
+	g_autoptr(GString) damaged = g_string_new(NULL);
+	AttendeeVisit v = {fn, user_data, damaged, 0, STORE_ERROR_CORRUPT};
 
-	return table_foreach(txn, &txn->store->attendees, attendee_visit, &v, error);
+	if (!table_foreach(txn, &txn->store->attendees, attendee_visit, &v, error))
+		return FALSE;
+	if (v.n_damaged == 0)
+		return TRUE;
+	g_set_error(error, STORE_ERROR, v.first, "%u attendee record(s) left out:\n%s", v.n_damaged,
+		    damaged->str);
+	return FALSE;
 }
 
 gboolean store_seen_has(StoreTxn *txn, const char *message_id, gboolean *seen, GError **error)
@@ -1407,40 +1624,131 @@ static gboolean blob_get(StoreTxn *txn, const Table *table, const MDB_val *key, 
 	return TRUE;
 }
 
-/* Stores @blob (NULL: none) in @table under @key unless it is there
- * already. */
+/* Stores @blob in @table under @key unless a blob is there already: a
+ * row's message and draft are written once and never change (only
+ * store_purge() removes them), so a row read without them (or after the
+ * purge) can be stored again without losing or rewriting them. */
 static gboolean blob_put(StoreTxn *txn, const Table *table, MDB_val *key, GBytes *blob,
 			 GError **error)
 {
 	MDB_val val;
 	gboolean found;
 	gsize size;
-	const void *data;
 
+	if (blob == NULL)
+		return TRUE;
 	if (!txn_get(txn, table, key, &val, &found, error))
 		return FALSE;
-	if (blob == NULL)
-		return !found || txn_del(txn, table, key, error);
-	data = g_bytes_get_data(blob, &size);
-	if (found && val.mv_size == size && (size == 0 || memcmp(val.mv_data, data, size) == 0))
+	if (found)
 		return TRUE;
+	val.mv_data = (void *)g_bytes_get_data(blob, &size);
 	val.mv_size = size;
-	val.mv_data = (void *)data;
 	return txn_put_raw(txn, table, key, &val, 0, error);
+}
+
+/* An index key: a time, then an id, both big-endian so that LMDB's order
+ * is time order (the sign bit flipped: earlier than 1970 sorts first). */
+typedef struct {
+	guint64 be[2];
+} IndexKey;
+
+static void index_key(gint64 when, guint64 id, IndexKey *k, MDB_val *key)
+{
+	k->be[0] = GUINT64_TO_BE((guint64)when ^ G_GUINT64_CONSTANT(0x8000000000000000));
+	k->be[1] = GUINT64_TO_BE(id);
+	key->mv_data = k->be;
+	key->mv_size = sizeof k->be;
+}
+
+static void index_key_read(const MDB_val *key, gint64 *when, guint64 *id)
+{
+	IndexKey k;
+
+	memcpy(k.be, key->mv_data, sizeof k.be);
+	*when = (gint64)(GUINT64_FROM_BE(k.be[0]) ^ G_GUINT64_CONSTANT(0x8000000000000000));
+	*id = GUINT64_FROM_BE(k.be[1]);
+}
+
+/* Where a row stands in the outbox's indexes: due (queued or sending,
+ * under its next try) and sent (under its last change, until purged). */
+typedef struct {
+	gboolean due, sent;
+	gint64 next_try_at, updated_at;
+} RowPlace;
+
+static RowPlace row_place(OutboxState state, gint64 next_try_at, gint64 updated_at)
+{
+	return (RowPlace){state == OUTBOX_QUEUED || state == OUTBOX_SENDING,
+			  state == OUTBOX_SENT, next_try_at, updated_at};
+}
+
+/* Reads where the row stored under @key stands now; a row not there yet
+ * stands nowhere. */
+static gboolean row_place_read(StoreTxn *txn, MDB_val *key, RowPlace *place, GError **error)
+{
+	static const RecordSpec spec[] = {{"state", RECORD_STRING, TRUE},
+					  {"next_try_at", RECORD_INT64, TRUE},
+					  {"updated_at", RECORD_INT64, TRUE}};
+	RecordField f[G_N_ELEMENTS(spec)];
+	Where w = {txn->store, &txn->store->outbox, key};
+	OutboxState state;
+	MDB_val val;
+	gboolean found, ok;
+
+	*place = (RowPlace){FALSE, FALSE, 0, 0};
+	if (!txn_get(txn, &txn->store->outbox, key, &val, &found, error))
+		return FALSE;
+	if (!found)
+		return TRUE;
+	ok = fields_read(&w, &val, spec, G_N_ELEMENTS(spec), f, error);
+	if (ok && !outbox_state_from_string(record_field_string(&f[0]), &state)) {
+		corrupt_error(error, &w, "unknown state");
+		ok = FALSE;
+	}
+	if (ok)
+		*place = row_place(state, record_field_int64(&f[1]), record_field_int64(&f[2]));
+	record_fields_clear(f, G_N_ELEMENTS(spec));
+	return ok;
+}
+
+/* Moves row @id in @table from (@was_in, @was) to (@in, @now). */
+static gboolean index_move(StoreTxn *txn, const Table *table, guint64 id, gboolean was_in,
+			   gint64 was, gboolean in, gint64 now, GError **error)
+{
+	static char nothing;
+	MDB_val key, val = {0, &nothing};
+	IndexKey k;
+
+	if (was_in == in && (!in || was == now))
+		return TRUE;
+	if (was_in) {
+		index_key(was, id, &k, &key);
+		if (!txn_del(txn, table, &key, error))
+			return FALSE;
+	}
+	if (!in)
+		return TRUE;
+	index_key(now, id, &k, &key);
+	return txn_put_raw(txn, table, &key, &val, 0, error);
 }
 
 static gboolean outbox_write(StoreTxn *txn, const OutboxRow *row, guint64 id, unsigned int flags,
 			     GError **error)
 {
 	g_autoptr(GString) record = NULL;
+	RowPlace was, now = row_place(row->state, row->next_try_at, row->updated_at);
 	guint64 be;
 	MDB_val key;
 
 	key_for_id(id, &be, &key);
 	record = outbox_encode(&(Where){txn->store, &txn->store->outbox, &key}, row, id, error);
-	if (record == NULL)
+	if (record == NULL || !row_place_read(txn, &key, &was, error))
 		return FALSE;
 	return txn_put(txn, &txn->store->outbox, &key, record, flags, error) &&
+	       index_move(txn, &txn->store->outbox_due, id, was.due, was.next_try_at, now.due,
+			  now.next_try_at, error) &&
+	       index_move(txn, &txn->store->outbox_sent, id, was.sent, was.updated_at, now.sent,
+			  now.updated_at, error) &&
 	       blob_put(txn, &txn->store->messages, &key, row->message, error) &&
 	       blob_put(txn, &txn->store->drafts, &key, row->draft, error);
 }
@@ -1474,7 +1782,8 @@ gboolean store_outbox_put(StoreTxn *txn, const OutboxRow *row, GError **error)
 	return outbox_write(txn, row, row->id, 0, error);
 }
 
-OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error)
+/* Reads row @id, with its message and draft when @blobs. */
+static OutboxRow *outbox_get(StoreTxn *txn, guint64 id, gboolean blobs, GError **error)
 {
 	MDB_val key, val;
 	guint64 be;
@@ -1488,7 +1797,13 @@ OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error)
 			    "no outbox id %" G_GUINT64_FORMAT " in %s", id, txn->store->dir);
 		return NULL;
 	}
-	return outbox_decode(txn, &(Where){txn->store, &txn->store->outbox, &key}, &val, error);
+	return outbox_decode(txn, &(Where){txn->store, &txn->store->outbox, &key}, &val, blobs,
+			     error);
+}
+
+OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error)
+{
+	return outbox_get(txn, id, TRUE, error);
 }
 
 typedef struct {
@@ -1501,7 +1816,7 @@ static gboolean outbox_visit(const Where *w, const MDB_val *val, gpointer data, 
 			     GError **error)
 {
 	OutboxVisit *v = data;
-	g_autoptr(OutboxRow) row = outbox_decode(v->txn, w, val, error);
+	g_autoptr(OutboxRow) row = outbox_decode(v->txn, w, val, FALSE, error);
 
 	if (row == NULL)
 		return FALSE;
@@ -1514,6 +1829,102 @@ gboolean store_outbox_foreach(StoreTxn *txn, StoreOutboxFunc fn, gpointer user_d
 	OutboxVisit v = {txn, fn, user_data};
 
 	return table_foreach(txn, &txn->store->outbox, outbox_visit, &v, error);
+}
+
+typedef struct {
+	StoreTxn *txn;
+	gint64 until;
+	StoreOutboxFunc fn;
+	gpointer user_data;
+	guint later;
+	gboolean stopped;
+} DueRowVisit;
+
+static gboolean due_row_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			      GError **error)
+{
+	DueRowVisit *v = data;
+	g_autoptr(OutboxRow) row = NULL;
+	GError *local = NULL;
+	gint64 when;
+	guint64 id;
+
+	(void)val;
+	if (w->key->mv_size != sizeof(IndexKey)) {
+		corrupt_error(error, w, "not an index key");
+		return FALSE;
+	}
+	index_key_read(w->key, &when, &id);
+	if (when > v->until) {
+		v->later++;
+		return TRUE;
+	}
+	row = outbox_get(v->txn, id, FALSE, &local);
+	if (row == NULL) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	v->stopped = !v->fn(row, v->user_data);
+	/* Read on past the due ones only to count those that are not. */
+	*more = !v->stopped;
+	return TRUE;
+}
+
+gboolean store_outbox_foreach_due(StoreTxn *txn, gint64 until, StoreOutboxFunc fn,
+				  gpointer user_data, guint *later, GError **error)
+{
+	DueRowVisit v = {txn, until, fn, user_data, 0, FALSE};
+	gboolean ok = table_foreach(txn, &txn->store->outbox_due, due_row_visit, &v, error);
+
+	if (later != NULL)
+		*later = v.later;
+	return ok;
+}
+
+/* Puts every outbox row in its indexes: for a store written before they
+ * existed. */
+static gboolean outbox_index_visit(const Where *w, const MDB_val *val, gpointer data,
+				   gboolean *more, GError **error)
+{
+	StoreTxn *txn = data;
+	MDB_val key = *w->key;
+	RowPlace place;
+	guint64 be;
+
+	(void)val;
+	(void)more;
+	if (key.mv_size != sizeof be) {
+		corrupt_error(error, w, "its key is not an id");
+		return FALSE;
+	}
+	memcpy(&be, key.mv_data, sizeof be);
+	return row_place_read(txn, &key, &place, error) &&
+	       index_move(txn, &txn->store->outbox_due, GUINT64_FROM_BE(be), FALSE, 0, place.due,
+			  place.next_try_at, error) &&
+	       index_move(txn, &txn->store->outbox_sent, GUINT64_FROM_BE(be), FALSE, 0, place.sent,
+			  place.updated_at, error);
+}
+
+static gboolean outbox_index_build(StoreTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr(GString) record = record_new();
+	MDB_val key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED};
+	int rc;
+
+	(void)data;
+	rc = mdb_drop(txn->txn, txn->store->outbox_due.dbi, 0);
+	if (rc == 0)
+		rc = mdb_drop(txn->txn, txn->store->outbox_sent.dbi, 0);
+	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			txn->map_full = TRUE;
+		set_mdb_error(error, txn->store, rc, "empty the outbox's indexes");
+		return FALSE;
+	}
+	if (!table_foreach(txn, &txn->store->outbox, outbox_index_visit, txn, error))
+		return FALSE;
+	record_add_uint64(record, "value", 1);
+	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
 }
 
 /* --- what the scheduler and the organisers' digest keep ---------------------- */
@@ -1977,5 +2388,197 @@ gboolean store_attendee_formats(StoreTxn *txn, guint *current, guint *older, GEr
 		return FALSE;
 	*current = f.current;
 	*older = f.older;
+	return TRUE;
+}
+
+/* --- what has served its time -------------------------------------------------- */
+
+/* The cutoffs of a purge. */
+typedef struct {
+	gint64 now;
+	gint64 sent_before;
+	gint64 seen_before;
+} StorePurge;
+
+typedef struct {
+	const StorePurge *p;
+	StorePurged *done;
+	guint left;          /* deletions this transaction may still make */
+	GPtrArray *keys;     /* GBytes: keys to delete from the table walked */
+	const char *field;   /* the time the records are judged by */
+	gint64 before;       /* those older than this go */
+} Purge;
+
+/* Collects the key of a record whose @field is before the cutoff. A record
+ * that does not decode is left for someone to look at. */
+static gboolean purge_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			    GError **error)
+{
+	Purge *pg = data;
+	const RecordSpec spec[] = {{pg->field, RECORD_INT64, TRUE}};
+	RecordField f[1];
+
+	(void)error;
+	if (record_read(val->mv_data, val->mv_size, spec, 1, f, NULL) &&
+	    record_field_int64(&f[0]) < pg->before) {
+		g_ptr_array_add(pg->keys, g_bytes_new(w->key->mv_data, w->key->mv_size));
+		*more = pg->keys->len < pg->left;
+	}
+	record_fields_clear(f, 1);
+	return TRUE;
+}
+
+/* Deletes from @table the records whose @field is before @before, up to
+ * pg->left of them; *@count says how many went. */
+static gboolean purge_table(StoreTxn *txn, Purge *pg, const Table *table, const char *field,
+			    gint64 before, guint *count, GError **error)
+{
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	if (pg->left == 0)
+		return TRUE;
+	pg->keys = keys;
+	pg->field = field;
+	pg->before = before;
+	if (!table_foreach(txn, table, purge_visit, pg, error))
+		return FALSE;
+	for (guint i = 0; i < keys->len; i++) {
+		gsize size;
+		MDB_val key;
+
+		key.mv_data = (void *)g_bytes_get_data(g_ptr_array_index(keys, i), &size);
+		key.mv_size = size;
+		if (!txn_del(txn, table, &key, error))
+			return FALSE;
+	}
+	*count += keys->len;
+	pg->left -= keys->len;
+	return TRUE;
+}
+
+/* Collects the sent rows last changed before the cutoff, oldest first. */
+static gboolean purge_sent_visit(const Where *w, const MDB_val *val, gpointer data,
+				 gboolean *more, GError **error)
+{
+	Purge *pg = data;
+	gint64 when;
+	guint64 id;
+
+	(void)val;
+	if (w->key->mv_size != sizeof(IndexKey)) {
+		corrupt_error(error, w, "not an index key");
+		return FALSE;
+	}
+	index_key_read(w->key, &when, &id);
+	if (when >= pg->p->sent_before) {
+		*more = FALSE;
+		return TRUE;
+	}
+	g_ptr_array_add(pg->keys, g_bytes_new(w->key->mv_data, w->key->mv_size));
+	*more = pg->keys->len < pg->left;
+	return TRUE;
+}
+
+/* Sent rows' messages and drafts, oldest first: the rows themselves stay
+ * (the digest, queue and stats read them). */
+static gboolean purge_sent(StoreTxn *txn, Purge *pg, GError **error)
+{
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+
+	pg->keys = keys;
+	if (!table_foreach(txn, &txn->store->outbox_sent, purge_sent_visit, pg, error))
+		return FALSE;
+	for (guint i = 0; i < keys->len; i++) {
+		gsize size;
+		MDB_val index = {0, (void *)g_bytes_get_data(g_ptr_array_index(keys, i), &size)};
+		MDB_val key;
+		gint64 when;
+		guint64 id, be;
+
+		index.mv_size = size;
+		index_key_read(&index, &when, &id);
+		key_for_id(id, &be, &key);
+		if (!txn_del(txn, &txn->store->messages, &key, error) ||
+		    !txn_del(txn, &txn->store->drafts, &key, error) ||
+		    !txn_del(txn, &txn->store->outbox_sent, &index, error))
+			return FALSE;
+	}
+	pg->done->messages += keys->len;
+	pg->left -= keys->len;
+	return TRUE;
+}
+
+static gboolean purge_step(StoreTxn *txn, gpointer data, GError **error)
+{
+	Purge *pg = data;
+	StorePurged before = *pg->done;
+	g_autoptr(GString) record = record_new();
+	MDB_val key = {strlen(META_PURGED_AT), META_PURGED_AT};
+	gboolean ok;
+
+	/* A rerun after a full map starts afresh. */
+	pg->left = PURGE_BATCH;
+	ok = purge_sent(txn, pg, error) &&
+	     purge_table(txn, pg, &txn->store->seen, "when", pg->p->seen_before, &pg->done->seen,
+			 error) &&
+	     purge_table(txn, pg, &txn->store->rate, "start", pg->p->now - 3600, &pg->done->rates,
+			 error) &&
+	     purge_table(txn, pg, &txn->store->pending, "expires_at", pg->p->now + 1,
+			 &pg->done->pending, error);
+	if (!ok) {
+		*pg->done = before;
+		return FALSE;
+	}
+	if (pg->left == 0)
+		return TRUE; /* more to do, in the next transaction */
+	record_add_int64(record, "value", pg->p->now);
+	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
+}
+
+gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *done,
+		     GError **error)
+{
+	static const RecordSpec spec[] = {{"value", RECORD_INT64, TRUE}};
+	MDB_val key = {strlen(META_PURGED_AT), META_PURGED_AT}, val;
+	gint64 kept = now - (gint64)keep_days * 24 * 3600;
+	StorePurge p = {now, kept, kept};
+	StorePurged gone = {0};
+	Purge pg = {&p, &gone, 0, NULL, NULL, 0};
+	RecordField f[1];
+	gint64 last = 0;
+	StoreTxn *txn;
+	gboolean found;
+
+	if (done != NULL)
+		*done = gone;
+	txn = store_read_begin(store, error);
+	if (txn == NULL)
+		return FALSE;
+	if (!txn_get(txn, &store->meta, &key, &val, &found, error)) {
+		store_read_end(txn);
+		return FALSE;
+	}
+	if (found && record_read(val.mv_data, val.mv_size, spec, 1, f, NULL))
+		last = record_field_int64(&f[0]);
+	if (found)
+		record_fields_clear(f, 1);
+	store_read_end(txn);
+	if (found && last <= now && now - last < PURGE_EVERY)
+		return TRUE;
+	do {
+		if (!store_write(store, purge_step, &pg, error))
+			return FALSE;
+	} while (pg.left == 0);
+	if (gone.messages + gone.seen + gone.rates + gone.pending > 0) {
+		g_autofree char *m = g_strdup_printf("%u", gone.messages);
+		g_autofree char *s = g_strdup_printf("%u", gone.seen);
+		g_autofree char *r = g_strdup_printf("%u", gone.rates);
+		g_autofree char *q = g_strdup_printf("%u", gone.pending);
+
+		log_event(LOG_INFO, "purged", "sent_messages", m, "message_ids", s, "rate_counters",
+			  r, "expired_requests", q, NULL);
+	}
+	if (done != NULL)
+		*done = gone;
 	return TRUE;
 }

@@ -17,6 +17,7 @@ typedef enum {
 	STORE_ERROR_VERSION,  /* a record of a format version we do not know */
 	STORE_ERROR_CORRUPT,  /* a record that does not decode */
 	STORE_ERROR_NOT_FOUND,
+	STORE_ERROR_DAMAGED,  /* the data file itself: cut short, emptied, not LMDB's */
 } StoreError;
 
 typedef struct _Store Store;
@@ -24,7 +25,10 @@ typedef struct _StoreTxn StoreTxn;
 
 /* Opens (creating if needed, mode 0700) the LMDB environment in directory
  * @dir. Returns NULL and sets @error when the directory cannot be created or
- * opened. Free with store_close(). */
+ * opened, or (STORE_ERROR_DAMAGED) when its data file is shorter than its
+ * last commit says, empty beside the secret of a store kept there, or not
+ * an LMDB file: such a store is refused before anything maps it. Free with
+ * store_close(). */
 Store *store_open(const char *dir, GError **error);
 
 void store_close(Store *store);
@@ -59,7 +63,10 @@ gboolean store_attendee_put(StoreTxn *txn, const Attendee *a, GError **error);
 
 /* Calls @fn for every attendee in order of email. @fn borrows the attendee
  * for the duration of the call. Stops early, returning TRUE, when @fn
- * returns FALSE. */
+ * returns FALSE. A record that does not decode (or is of another version)
+ * does not stop the walk: @fn sees every other, and FALSE is returned at
+ * the end with an error naming each one left out, a line each, whose code
+ * (STORE_ERROR_CORRUPT or STORE_ERROR_VERSION) is the first one's. */
 typedef gboolean (*StoreAttendeeFunc)(const Attendee *a, gpointer user_data);
 gboolean store_attendee_foreach(StoreTxn *txn, StoreAttendeeFunc fn, gpointer user_data,
 				GError **error);
@@ -151,17 +158,30 @@ gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error);
 /* Assigns @row a new id (increasing, never reused) and stores it. */
 gboolean store_outbox_add(StoreTxn *txn, OutboxRow *row, GError **error);
 
-/* Stores @row under row->id, replacing the previous version. */
+/* Stores @row under row->id, replacing the previous version. A row's
+ * message and draft are written once: they are kept as they are when @row
+ * has none (read by store_outbox_foreach(), say), and only store_purge()
+ * removes them. */
 gboolean store_outbox_put(StoreTxn *txn, const OutboxRow *row, GError **error);
 
-/* Returns row @id, or NULL with STORE_ERROR_NOT_FOUND. The caller frees it. */
+/* Returns row @id with its message and draft (unless purged), or NULL with
+ * STORE_ERROR_NOT_FOUND. The caller frees it. */
 OutboxRow *store_outbox_get(StoreTxn *txn, guint64 id, GError **error);
 
-/* Calls @fn for every outbox row in order of id; @fn borrows the row. Stops
- * early, returning TRUE, when @fn returns FALSE. */
+/* Calls @fn for every outbox row in order of id, read without its message
+ * and draft; @fn borrows the row. Stops early, returning TRUE, when @fn
+ * returns FALSE. */
 typedef gboolean (*StoreOutboxFunc)(const OutboxRow *row, gpointer user_data);
 gboolean store_outbox_foreach(StoreTxn *txn, StoreOutboxFunc fn, gpointer user_data,
 			      GError **error);
+
+/* Calls @fn, through an index, for every row queued or sending whose next
+ * try is at @until or before, earliest first, read without its message and
+ * draft (store_outbox_get() has them); @fn borrows the row and returns
+ * FALSE to stop. Sets *@later (when not NULL) to the number of those rows
+ * not yet due. */
+gboolean store_outbox_foreach_due(StoreTxn *txn, gint64 until, StoreOutboxFunc fn,
+				  gpointer user_data, guint *later, GError **error);
 
 /* --- what the scheduler and the organisers' digest keep (issue #5) ---------- */
 
@@ -247,3 +267,22 @@ gboolean store_due_take(StoreTxn *txn, const char *email, gboolean *was_due, GEr
  * time it became due. Stops early, returning TRUE, when @fn returns FALSE. */
 typedef gboolean (*StoreDueFunc)(const char *email, gint64 since, gpointer user_data);
 gboolean store_due_foreach(StoreTxn *txn, StoreDueFunc fn, gpointer user_data, GError **error);
+
+/* What store_purge() removed. */
+typedef struct {
+	guint messages; /* sent rows' messages and drafts */
+	guint seen;     /* Message-IDs */
+	guint rates;    /* hourly answer counters of an hour gone by */
+	guint pending;  /* confirmation requests expired unanswered */
+} StorePurged;
+
+/* Removes, as of @now (Unix seconds), what has served its time: the
+ * message and draft of each row sent more than @keep_days days before (the
+ * row stays, for the digest, queue and stats), Message-IDs read more than
+ * @keep_days days before, rate counters of an hour gone by, and
+ * confirmation requests expired unanswered; in write transactions of a
+ * few thousand records each, logged when anything went. Does nothing when
+ * it last ran less than an hour before @now. @done, when not NULL, says
+ * what went. */
+gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *done,
+		     GError **error);

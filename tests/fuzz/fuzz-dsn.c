@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* fuzz-dsn.c: delivery status notifications through the reader
- * (message.c's read_dsn(), through message_read_bytes()). Each input is
+ * (bounce.c's bounce_report_read(), through message_read_bytes()). Each input is
  * read twice: as a whole message (the seeds are real reports), and as the
  * message/delivery-status part of a fixed multipart/report from
  * MAILER-DAEMON, so that the fields of the report itself are fuzzed
- * whatever the mutations do to the MIME around them. A report must always
- * be taken for a robot's mail, and what is read from it must be one line
- * of valid UTF-8 with no control character. */
+ * whatever the mutations do to the MIME around them. Whatever is read from
+ * a report must be one line of valid UTF-8 with no control character, and
+ * a report written to a bounce address is never anything but a report. */
 
 #include "autoconfig.h"
 
@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bounce.h"
 #include "message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char report_head[] =
     "Return-Path: <>\r\n"
     "From: MAILER-DAEMON@relay.example.org (Mail Delivery System)\r\n"
-    "To: register+bounce-17@campus.example.org\r\n"
+    "To: register+bounce-17-k3q9x2ma@campus.example.org\r\n"
     "Subject: Undelivered Mail Returned to Sender\r\n"
     "Message-ID: <20250901080000.4F2A1@relay.example.org>\r\n"
     "MIME-Version: 1.0\r\n"
@@ -55,12 +56,26 @@ static gboolean one_line(const char *s)
 	return TRUE;
 }
 
+static gboolean maybe_one_line(const char *s)
+{
+	return s == NULL || one_line(s);
+}
+
 static void check_report(const Message *msg)
 {
-	g_assert(msg->dsn_recipient == NULL || one_line(msg->dsn_recipient));
-	g_assert(msg->dsn_diagnostic == NULL || one_line(msg->dsn_diagnostic));
-	/* Only a robot's mail is read as a report. */
-	g_assert(msg->robot != NULL || (msg->dsn_recipient == NULL && msg->dsn_diagnostic == NULL));
+	const BounceReport *r = msg->report;
+
+	g_assert((r != NULL) == bounce_is_address(msg->detail));
+	if (r == NULL)
+		return;
+	g_assert(maybe_one_line(r->problem) && r->recipients != NULL);
+	for (guint i = 0; i < r->recipients->len; i++) {
+		const BounceRecipient *b = g_ptr_array_index(r->recipients, i);
+
+		g_assert(maybe_one_line(b->action) && maybe_one_line(b->final_recipient) &&
+			 maybe_one_line(b->original_recipient) && maybe_one_line(b->status) &&
+			 maybe_one_line(b->diagnostic));
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	report = message_read_bytes(wrapped->data, wrapped->len, 0, OWN_ADDRESS, NULL);
 	if (report != NULL) {
 		check_report(report);
-		g_assert(report->robot != NULL);
+		g_assert(report->report != NULL && report->robot != NULL);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "config.h"
 #include "message.h"
 #include "request.h"
@@ -61,8 +62,9 @@ static void check_message(const Message *msg)
 	g_assert(one_line(msg->subject));
 	g_assert(msg->robot == NULL || one_line(msg->robot));
 	g_assert(msg->detail == NULL || one_line(msg->detail));
-	g_assert(msg->dsn_recipient == NULL || one_line(msg->dsn_recipient));
-	g_assert(msg->dsn_diagnostic == NULL || one_line(msg->dsn_diagnostic));
+	g_assert(msg->content_language == NULL || one_line(msg->content_language));
+	/* Only what was written to a bounce address is read as a report. */
+	g_assert((msg->report != NULL) == bounce_is_address(msg->detail));
 	/* The body keeps its lines, LF only; tabs are the person's own. */
 	g_assert(msg->body != NULL && g_utf8_validate(msg->body, -1, NULL));
 	g_assert(strchr(msg->body, '\r') == NULL);

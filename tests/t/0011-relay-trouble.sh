@@ -39,7 +39,7 @@ sink
 ctl run-once --now 2025-09-01T08:03:00Z
 queue
 check 'a normal relay then takes them all' sh -c "jq -e 'all(.[]; .state == \"sent\")' '$T/queue.json' >/dev/null && test $(sink_files | wc -l) = $(jq length "$T/queue.json")"
-check 'the envelope sender names the row (VERP)' grep -q '^X-Mail-Args: <register+bounce-[0-9]*@campus.example.org>' $(sink_files | head -1)
+check 'the envelope sender names the row, with a keyed tag (VERP)' grep -q '^X-Mail-Args: <register+bounce-[0-9]*-[a-z2-7]\{8\}@campus.example.org>' $(sink_files | head -1)
 
 before=$(last_id)
 sink -f RCPT
@@ -87,7 +87,7 @@ check 'every Message-ID reached the relay; a copy twice only with its own Messag
 
 # A bounce comes back days later, to the row's VERP address.
 victim_row=$(jq '.[0].id' "$T/queue.json")
-sed -e "s/^To: .*/To: register+bounce-$victim_row@campus.example.org/" \
+sed -e "s/^To: .*/To: $(verp_of "$victim_row")/" \
 	-e "s/nobody@tamk.example.fi/$(jq -r '.[0].recipient' "$T/queue.json")/g" \
 	"$FIXTURES/dsn-bounce.eml" >"$T/bounce.eml"
 sent_before=$(ctl queue --format json; jq length "$T/out")

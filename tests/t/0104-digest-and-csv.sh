@@ -33,7 +33,7 @@ ctl deliver <"$FIXTURES/robot-out-of-office.eml"
 ctl deliver <"$FIXTURES/not-mail.eml"
 ctl run-once --now 2025-09-01T09:00:00Z
 row=$("$CONVENECTL" queue --format json | jq '.[] | select(.recipient == "nobody@tamk.example.fi" and .kind == "registered") | .id')
-sed "s/register+bounce-3@/register+bounce-$row@/" "$FIXTURES/dsn-bounce.eml" >"$T/bounce.eml"
+sed "s/register+bounce-3@campus.example.org/$(verp_of "$row")/" "$FIXTURES/dsn-bounce.eml" >"$T/bounce.eml"
 ctl deliver <"$T/bounce.eml"
 ctl run-once --now 2025-09-01T10:00:00Z
 

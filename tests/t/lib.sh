@@ -251,6 +251,15 @@ stop_sink() {
 
 sink_files() { find "$T/sink" -type f 2>/dev/null | sort; }
 
+# The VERP address outbox row $1 went out with (its keyed tag included), as
+# the relay (smtp-sink's X-Mail-Args) or the maildir: spool (Return-Path)
+# saw it.
+verp_of() {
+	# shellcheck disable=SC2046
+	cat $(sink_files) $(find "$T/var/sent/new" -type f 2>/dev/null) /dev/null |
+		grep -o -m1 "register+bounce-$1-[a-z2-7]*@campus.example.org" | head -1
+}
+
 finish() {
 	[ "$failed" -eq 0 ]
 	exit $?
