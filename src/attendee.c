@@ -48,6 +48,7 @@ Attendee *attendee_copy(const Attendee *a)
 	c->accessibility = g_strdup(a->accessibility);
 	c->arrival = g_strdup(a->arrival);
 	c->departure = g_strdup(a->departure);
+	c->registered_by = g_strdup(a->registered_by);
 	{
 		GHashTableIter it;
 		gpointer key, value;
@@ -79,6 +80,7 @@ void attendee_free(Attendee *a)
 	g_free(a->accessibility);
 	g_free(a->arrival);
 	g_free(a->departure);
+	g_free(a->registered_by);
 	g_hash_table_unref(a->answers);
 	g_free(a);
 }

@@ -29,6 +29,9 @@ typedef struct {
 	char *departure;
 	GHashTable *answers;  /* the configured fields' values: field id → GStrv of
 			       * canonical text (field.h); never NULL */
+	char *registered_by;  /* the address that registered them for them (a
+			       * delegation's leader), until they change anything
+			       * themselves; NULL when they registered themselves */
 	gint64 registered_at; /* Unix seconds */
 	gint64 updated_at;
 } Attendee;

@@ -32,12 +32,52 @@ void command_outcome_clear(CommandOutcome *outcome)
 	outcome->people = 0;
 }
 
+/* TRUE when @r's request names an address other than its sender's, in an
+ * Email: line or a delegation's block. */
+static gboolean names_another(const Reply *r)
+{
+	const char *from = r->msg->from_address;
+
+	if (g_strcmp0(r->outcome->email, from) != 0)
+		return TRUE;
+	for (guint i = 0; i < r->req->people->len; i++) {
+		const RequestFields *p = g_ptr_array_index(r->req->people, i);
+
+		if (g_strcmp0(request_fields_text(p, "email"), from) != 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void add_about(JsonObject *ctx, gpointer data)
+{
+	json_object_set_string_member(ctx, "about_address", data);
+}
+
+/* STATUS or PROGRAMME naming another address: what it asks for goes to
+ * that address, if a registration has it, and the sender learns only
+ * that it went there. */
+static gboolean answer_owner(Reply *r, const char *kind, const Attendee *owner, GError **error)
+{
+	if (owner != NULL && !reply_notify(r, kind, owner, "asked_by", error))
+		return FALSE;
+	r->outcome->action = "sent-to-owner";
+	return reply_to_sender_with(r, "sent-to-owner", NULL, add_about, r->outcome->email, error);
+}
+
 gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 {
 	Request *req = r->req;
+	const char *kind;
 
 	if (organiser_command(req, r->msg->from_address))
 		return organiser_handle(r, error);
+	/* An organiser acts for others by email once they have confirmed. */
+	if (!r->organiser && organiser_is(r->ctx->cfg, r->msg->from_address) && names_another(r)) {
+		if (!r->confirmed)
+			return confirm_ask(r, "organiser", NULL, error);
+		r->organiser = TRUE;
+	}
 	/* What a cancellation or a sentence gives up, or a doubt about it. */
 	if (req->withdraw->len > 0 || req->withdraw_days->len > 0)
 		return register_withdraw(r, existing, error);
@@ -47,6 +87,10 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 	case COMMAND_FORM:
 	case COMMAND_REGISTER:
 	case COMMAND_UPDATE:
+		/* A form for another address is that person's delegation of
+		 * one: they are told, and asked when already registered. */
+		if (req->people->len == 0 && !reply_own(r) && req->form_lines > 0)
+			request_as_delegation(req);
 		if (req->people->len > 0)
 			return register_delegation(r, error);
 		/* Nothing here for convene to read: a person's question, a
@@ -71,11 +115,12 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 		r->outcome->action = "help";
 		return reply_to_sender(r, "help", existing, error);
 	case COMMAND_PROGRAMME:
-		r->outcome->action = "programme";
-		return reply_to_sender(r, "programme", existing, error);
 	case COMMAND_STATUS:
-		r->outcome->action = "status";
-		return reply_to_sender(r, "status", existing, error);
+		kind = req->command == COMMAND_STATUS ? "status" : "programme";
+		if (!reply_own(r))
+			return answer_owner(r, kind, existing, error);
+		r->outcome->action = kind;
+		return reply_to_sender(r, kind, existing, error);
 	case COMMAND_CONFIRM:
 		/* A CONFIRM without a token we know of. */
 		request_add_problem(req->problems, 0, "token-invalid",
@@ -111,7 +156,7 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 {
 	g_autoptr(Attendee) existing = NULL;
 	g_autofree char *token = NULL;
-	Reply r = {ctx, txn, msg, NULL, outcome, NULL, FALSE, FALSE};
+	Reply r = {.ctx = ctx, .txn = txn, .msg = msg, .outcome = outcome};
 	gboolean seen = FALSE, ok;
 	const char *email;
 
@@ -184,7 +229,13 @@ gboolean command_cancel_by_organisers(const CommandContext *ctx, StoreTxn *txn, 
 	    .subject = "",
 	    .body = "",
 	};
-	Reply r = {ctx, txn, &msg, NULL, outcome, cfg->languages[0], TRUE, FALSE};
+	Reply r = {.ctx = ctx,
+		   .txn = txn,
+		   .msg = &msg,
+		   .outcome = outcome,
+		   .lang = cfg->languages[0],
+		   .confirmed = TRUE,
+		   .organiser = TRUE};
 	g_autoptr(Attendee) a = NULL, was = NULL;
 	GError *e = NULL;
 	gboolean ok = TRUE;

@@ -16,14 +16,30 @@
 #include "template.h"
 #include "text.h"
 
-const char *const compose_kinds[] = {"registered",	"updated",	"unchanged", "cancelled",
-				     "status",		"error",	"help",	     "programme",
-				     "delegation",	"confirm-request", "waitlisted",
-				     "promoted",	"organiser-done", "broadcast", "itinerary",
-				     "daily-programme", "organiser-digest", "forwarded",
-				     "organiser-forward", NULL};
+const char *const compose_kinds[] = {"registered",
+				     "updated",
+				     "unchanged",
+				     "cancelled",
+				     "status",
+				     "error",
+				     "help",
+				     "programme",
+				     "delegation",
+				     "confirm-request",
+				     "waitlisted",
+				     "promoted",
+				     "organiser-done",
+				     "broadcast",
+				     "itinerary",
+				     "daily-programme",
+				     "organiser-digest",
+				     "forwarded",
+				     "organiser-forward",
+				     "asked",
+				     "sent-to-owner",
+				     NULL};
 
-G_DEFINE_QUARK(convene-compose-error-quark, compose_error)
+G_DEFINE_QUARK(convene - compose - error - quark, compose_error)
 
 struct _Composer {
 	const Config *cfg;
@@ -38,8 +54,8 @@ Composer *compose_new(const Config *cfg)
 
 	mime_init();
 	c->cfg = cfg;
-	c->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     (GDestroyNotify)tmpl_free);
+	c->templates =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)tmpl_free);
 	c->contexts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)json_object_unref);
 	c->lists = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -58,8 +74,8 @@ void compose_free(Composer *c)
 }
 
 /* Returns the cached context under @key, made by @make the first time. */
-static JsonObject *cached_context(Composer *c, char *key, JsonObject *(*make)(Composer *c,
-									       gconstpointer data),
+static JsonObject *cached_context(Composer *c, char *key,
+				  JsonObject *(*make)(Composer *c, gconstpointer data),
 				  gconstpointer data)
 {
 	JsonObject *o = g_hash_table_lookup(c->contexts, key);
@@ -189,13 +205,13 @@ typedef struct {
 	const char *html; /* "" for none */
 	const char *to_name;
 	const char *in_reply_to; /* "" for none */
-	const char *references;  /* "" for none */
-	const char *reply_to;    /* "" or NULL (version 1) for none */
+	const char *references;	 /* "" for none */
+	const char *reply_to;	 /* "" or NULL (version 1) for none */
 	const char *reply_to_name;
-	gboolean auto_replied;   /* an answer, not a mail of our own */
-	gint64 when;             /* its date, Unix seconds */
-	GVariant *attachments;   /* ATTACHMENTS_TYPE, owned; NULL for none */
-	GVariant *v1;            /* a version 1 draft the texts point into, owned */
+	gboolean auto_replied; /* an answer, not a mail of our own */
+	gint64 when;	       /* its date, Unix seconds */
+	GVariant *attachments; /* ATTACHMENTS_TYPE, owned; NULL for none */
+	GVariant *v1;	       /* a version 1 draft the texts point into, owned */
 } Draft;
 
 static void draft_clear(Draft *d)
@@ -327,7 +343,8 @@ static GMimeObject *mail_content(const char *text, const char *html, GVariant *a
 
 		g_mime_multipart_add(mixed, content);
 		g_variant_iter_init(&iter, attachments);
-		while (g_variant_iter_next(&iter, "(&s&s&s@ay)", &filename, &type, &method, &data)) {
+		while (
+		    g_variant_iter_next(&iter, "(&s&s&s@ay)", &filename, &type, &method, &data)) {
 			g_autoptr(GMimeObject) part = attachment_part(filename, type, method, data);
 
 			g_mime_multipart_add(mixed, part);

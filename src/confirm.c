@@ -21,25 +21,30 @@ static gboolean trusted(const Config *cfg, const char *address)
 
 gboolean confirm_needed(Reply *r)
 {
-	return !r->confirmed && r->ctx->cfg->policy == CONFIG_POLICY_CONFIRM &&
+	return !r->confirmed && !r->organiser && r->ctx->cfg->policy == CONFIG_POLICY_CONFIRM &&
 	       !trusted(r->ctx->cfg, r->msg->from_address);
 }
 
-gboolean confirm_ask(Reply *r, const char *action, const Attendee *shown, GError **error)
+/* Keeps @r's message for @to's confirmation of @action and writes to @to in
+ * @lang; @asked_by is the sender when the request is about @to's
+ * registration but came from another address. */
+static gboolean ask(Reply *r, const char *action, const Attendee *shown, const char *to,
+		    const char *to_name, const char *lang, const char *asked_by, GError **error)
 {
 	const Message *msg = r->msg;
 	gint64 expires = r->ctx->now + TOKEN_LIFETIME;
-	g_autofree char *token = token_make(r->ctx->secret, msg->from_address, action, expires);
+	g_autofree char *token = token_make(r->ctx->secret, to, action, expires);
 	StorePending p = {
 	    .token = token,
-	    .email = msg->from_address,
+	    .email = (char *)to,
 	    .action = (char *)action,
 	    .subject = msg->subject,
 	    .detail = msg->detail,
 	    .body = msg->body,
-	    .from_name = msg->from_name,
+	    .from_name = asked_by != NULL ? (char *)to_name : msg->from_name,
 	    .message_id = msg->message_id,
 	    .references = msg->references,
+	    .asked_by = (char *)asked_by,
 	    .created_at = r->ctx->now,
 	    .expires_at = expires,
 	};
@@ -47,19 +52,47 @@ gboolean confirm_ask(Reply *r, const char *action, const Attendee *shown, GError
 
 	if (!store_pending_put(r->txn, &p, error))
 		return FALSE;
-	r->outcome->action = "confirm-request";
-	ctx = reply_context(r, shown, r->lang, CONTEXT_FULL, error);
+	ctx = reply_context(r, shown, lang, CONTEXT_FULL, error);
 	if (ctx == NULL)
 		return FALSE;
 	json_object_set_string_member(ctx, "token", token);
 	/* One flag per action, for the template's sections. */
 	json_object_set_boolean_member(ctx, action, TRUE);
-	if (r->req->people->len > 0)
-		json_object_set_int_member(ctx, "people", r->req->people->len);
-	if (r->req->argument != NULL)
-		json_object_set_string_member(ctx, "argument", r->req->argument);
-	return reply_send(r, "confirm-request", r->lang, ctx, msg->from_address, msg->from_name,
-			  TRUE, error);
+	if (asked_by != NULL) {
+		json_object_set_string_member(ctx, "asked_by", asked_by);
+	} else {
+		if (r->req->people->len > 0)
+			json_object_set_int_member(ctx, "people", r->req->people->len);
+		if (r->req->argument != NULL)
+			json_object_set_string_member(ctx, "argument", r->req->argument);
+	}
+	/* The owner's request is no answer to a message they wrote. */
+	return reply_send(r, "confirm-request", lang, ctx, to, to_name, asked_by == NULL, error);
+}
+
+gboolean confirm_ask(Reply *r, const char *action, const Attendee *shown, GError **error)
+{
+	r->outcome->action = "confirm-request";
+	return ask(r, action, shown, r->msg->from_address, r->msg->from_name, r->lang, NULL,
+		   error);
+}
+
+gboolean confirm_ask_owner(Reply *r, const char *action, const Attendee *owner,
+			   const Attendee *shown, GError **error)
+{
+	r->outcome->action = "asked-owner";
+	return ask(r, action, shown, owner->email, owner->name, reply_language_of(r, owner),
+		   r->msg->from_address, error);
+}
+
+static void add_asked(JsonObject *ctx, gpointer data)
+{
+	json_object_set_string_member(ctx, "about_address", data);
+}
+
+gboolean confirm_tell_asked(Reply *r, const char *email, GError **error)
+{
+	return reply_to_sender_with(r, "asked", NULL, add_asked, (gpointer)email, error);
 }
 
 /* Gives @to every field @from gives, over what @to had. */
@@ -83,6 +116,19 @@ static void merge_fields(RequestFields *to, const RequestFields *from)
 		g_hash_table_replace(to->lines, g_strdup(id),
 				     g_hash_table_lookup(from->lines, id));
 	}
+}
+
+/* Keeps of a delegation's blocks only @email's, read as that person's own
+ * form: the common lines, then the block's. */
+static void only_person(Request *req, const char *email)
+{
+	for (guint i = 0; i < req->people->len; i++) {
+		const RequestFields *p = g_ptr_array_index(req->people, i);
+
+		if (g_strcmp0(request_fields_text(p, "email"), email) == 0)
+			merge_fields(&req->fields, p);
+	}
+	g_ptr_array_set_size(req->people, 0);
 }
 
 gboolean confirm_handle(Reply *r, const char *token, GError **error)
@@ -133,7 +179,11 @@ gboolean confirm_handle(Reply *r, const char *token, GError **error)
 	again = *r;
 	again.msg = &original;
 	again.confirmed = TRUE;
-	target = request_fields_text(&r->req->fields, "email");
+	/* A request another address made about this one is carried out for
+	 * this one alone, whatever else it named. */
+	if (p->asked_by != NULL)
+		only_person(r->req, p->email);
+	target = p->asked_by == NULL ? request_fields_text(&r->req->fields, "email") : NULL;
 	g_free(r->outcome->email);
 	r->outcome->email = g_strdup(target != NULL ? target : p->email);
 	existing = store_attendee_get(r->txn, r->outcome->email, &e);

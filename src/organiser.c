@@ -193,6 +193,7 @@ gboolean organiser_handle(Reply *r, GError **error)
 	}
 	if (!r->confirmed)
 		return confirm_ask(r, "organiser", NULL, error);
+	r->organiser = TRUE;
 	switch (r->req->command) {
 	case COMMAND_BROADCAST:
 		return run_broadcast(r, error);

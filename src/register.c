@@ -147,10 +147,15 @@ static Attendee *planned_registration(Reply *r, const char *email, const Attende
 	*update = existing != NULL && existing->status == ATTENDEE_CONFIRMED;
 	if (*update) {
 		a = attendee_copy(existing);
+		/* Once they change it themselves, it is theirs alone. */
+		if (strcmp(email, r->msg->from_address) == 0)
+			g_clear_pointer(&a->registered_by, g_free);
 	} else {
 		a = attendee_new();
 		a->email = g_strdup(email);
 		a->registered_at = r->ctx->now;
+		if (strcmp(email, r->msg->from_address) != 0)
+			a->registered_by = g_strdup(r->msg->from_address);
 	}
 	a->status = ATTENDEE_CONFIRMED;
 	apply_fields(cfg, a, &req->fields);
@@ -302,13 +307,35 @@ gboolean register_form(Reply *r, Attendee *existing, GError **error)
 	return reply_to_sender_with(r, kind, a, add_changes, changes, error);
 }
 
+/* A delegation's member registered by someone else: not changed, but
+ * asked at their own address; the leader's summary says so, and shows
+ * only the address the leader wrote. */
+static gboolean ask_member(Reply *r, const Attendee *existing, const RequestFields *p,
+			   JsonArray *people, GError **error)
+{
+	g_autoptr(Attendee) shown = NULL;
+	JsonObject *entry;
+	gboolean update;
+
+	shown = planned_registration(r, existing->email, existing, p, &update);
+	if (!confirm_ask_owner(r, "update", existing, shown, error))
+		return FALSE;
+	entry = json_object_new();
+	json_object_set_string_member(entry, "email", existing->email);
+	json_object_set_boolean_member(entry, "asked", TRUE);
+	json_array_add_object_element(people, entry);
+	return TRUE;
+}
+
 gboolean register_delegation(Reply *r, GError **error)
 {
 	Request *req = r->req;
 	g_autoptr(JsonObject) summary = NULL;
 	JsonArray *people;
 
-	/* First pass: check everyone, change nothing. */
+	/* First pass: check everyone, change nothing. A member someone else
+	 * registered is not checked: what they hold is none of the
+	 * leader's business, and they will be asked. */
 	for (guint i = 0; i < req->people->len; i++) {
 		const RequestFields *p = g_ptr_array_index(req->people, i);
 		const char *email = request_fields_text(p, "email");
@@ -324,6 +351,8 @@ gboolean register_delegation(Reply *r, GError **error)
 			g_propagate_error(error, e);
 			return FALSE;
 		}
+		if (!reply_may_change(r, existing))
+			continue;
 		a = planned_registration(r, email, existing, p, &update);
 		name = a->name != NULL ? a->name : email;
 		check_registration(r, a, update, p->line, name);
@@ -354,6 +383,11 @@ gboolean register_delegation(Reply *r, GError **error)
 			g_propagate_error(error, e);
 			return FALSE;
 		}
+		if (!reply_may_change(r, existing)) {
+			if (!ask_member(r, existing, p, people, error))
+				return FALSE;
+			continue;
+		}
 		a = planned_registration(r, email, existing, p, &update);
 		if (!commit_registration(r, existing, a, &waiting, error))
 			return FALSE;
@@ -361,7 +395,8 @@ gboolean register_delegation(Reply *r, GError **error)
 		if (g_strcmp0(a->email, r->msg->from_address) != 0 &&
 		    !reply_notify(r, kind, a, "registered_by", error))
 			return FALSE;
-		entry = context_attendee(r->ctx->composer, r->ctx->cfg, a, r->lang, CONTEXT_SHARED);
+		entry = context_attendee(r->ctx->composer, r->ctx->cfg, a, r->lang,
+					 r->organiser ? CONTEXT_FULL : CONTEXT_SHARED);
 		/* One flag per outcome, for the template's words. */
 		json_object_set_boolean_member(entry, kind, TRUE);
 		json_array_add_object_element(people, entry);
@@ -396,6 +431,11 @@ gboolean register_cancel(Reply *r, Attendee *existing, GError **error)
 	if (register_event_over(r->ctx->cfg, r->ctx->now)) {
 		request_add_problem(r->req->problems, 0, "event-over", r->ctx->cfg->event_name, NULL);
 		return reply_error(r, existing, error);
+	}
+	if (!reply_may_change(r, existing)) {
+		if (!confirm_ask_owner(r, "cancel", existing, existing, error))
+			return FALSE;
+		return confirm_tell_asked(r, existing->email, error);
 	}
 	if (confirm_needed(r))
 		return confirm_ask(r, "cancel", existing, error);
@@ -457,6 +497,14 @@ gboolean register_withdraw(Reply *r, Attendee *existing, GError **error)
 		}
 		if (!held)
 			request_add_problem(req->notes, 0, "not-held", label, NULL);
+	}
+	if (!reply_may_change(r, existing)) {
+		/* The owner sees what would be given up, and the notes about it;
+		 * the sender, none of it. */
+		if (!confirm_ask_owner(r, "withdraw", existing, a, error))
+			return FALSE;
+		g_ptr_array_set_size(req->notes, 0);
+		return confirm_tell_asked(r, existing->email, error);
 	}
 	if (same_registration(cfg, existing, a)) {
 		r->outcome->action = "unchanged";

@@ -7,8 +7,23 @@
 
 #include "reply.h"
 
+#include <string.h>
+
 #include "itinerary.h"
 #include "store.h"
+
+gboolean reply_own(const Reply *r)
+{
+	return r->organiser || g_strcmp0(r->outcome->email, r->msg->from_address) == 0;
+}
+
+gboolean reply_may_change(const Reply *r, const Attendee *a)
+{
+	const char *from = r->msg->from_address;
+
+	return r->organiser || a == NULL || a->status == ATTENDEE_CANCELLED ||
+	       strcmp(a->email, from) == 0 || g_strcmp0(a->registered_by, from) == 0;
+}
 
 const char *reply_language_of(Reply *r, const Attendee *a)
 {
@@ -148,16 +163,24 @@ gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
 			      void (*extra)(JsonObject *ctx, gpointer data), gpointer data,
 			      GError **error)
 {
-	gboolean own = a != NULL && g_strcmp0(a->email, r->msg->from_address) == 0;
-	g_autoptr(JsonObject) ctx =
-	    reply_context(r, a, r->lang, own || r->confirmed ? CONTEXT_FULL : CONTEXT_SHARED, error);
+	const char *from = r->msg->from_address;
+	gboolean own = a != NULL && strcmp(a->email, from) == 0;
+	ContextAudience audience = CONTEXT_FULL;
+	g_autoptr(JsonObject) ctx = NULL;
 	const char *name = own && a->name != NULL ? a->name : r->msg->from_name;
 
+	if (a != NULL && !own && !r->organiser) {
+		if (g_strcmp0(a->registered_by, from) == 0)
+			audience = CONTEXT_SHARED;
+		else
+			a = NULL; /* another's registration: not a word of it */
+	}
+	ctx = reply_context(r, a, r->lang, audience, error);
 	if (ctx == NULL)
 		return FALSE;
 	if (extra != NULL)
 		extra(ctx, data);
-	return send_about(r, kind, r->lang, ctx, r->msg->from_address, name, TRUE, a, error);
+	return send_about(r, kind, r->lang, ctx, from, name, TRUE, a, error);
 }
 
 gboolean reply_to_sender(Reply *r, const char *kind, const Attendee *a, GError **error)

@@ -18,7 +18,19 @@ typedef struct {
 	const char *lang;    /* the sender's */
 	gboolean confirmed;  /* acting on a confirmed round trip, or for the organisers */
 	gboolean passed_on;  /* a question in the message goes to the organisers too */
+	gboolean organiser;  /* acting for the organisers: convenectl, or an
+			      * organiser's request they confirmed */
 } Reply;
+
+/* TRUE when @r's request is about the sender's own registration (the
+ * address it names, r->outcome->email, is theirs), or the organisers act. */
+gboolean reply_own(const Reply *r);
+
+/* TRUE when @r's sender may change @a without asking its owner: it is
+ * theirs, or one they registered for someone who has not changed it since,
+ * or no registration (NULL, cancelled), or the organisers act. Anyone
+ * else's change is asked of the owner, at the owner's address. */
+gboolean reply_may_change(const Reply *r, const Attendee *a);
 
 /* Returns the context every template gets: the event, the sender, their
  * problems and notes, the form, and @a's registration (when not NULL) as
@@ -32,8 +44,11 @@ JsonObject *reply_context(Reply *r, const Attendee *a, const char *lang, Context
 gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ctx, const char *to,
 		    const char *to_name, gboolean answer, GError **error);
 
-/* Answers the sender with @kind, showing @a (as the sender may see it);
- * @extra, when not NULL, adds members to the context. */
+/* Answers the sender with @kind, showing @a as the sender may see it:
+ * every field when it is theirs (or the organisers ask), the shared ones
+ * (name, organisation, days, activities) when the sender registered it for
+ * its owner, and nothing of anyone else's. @extra, when not NULL, adds
+ * members to the context. */
 gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
 			      void (*extra)(JsonObject *ctx, gpointer data), gpointer data,
 			      GError **error);

@@ -111,6 +111,16 @@ gboolean request_fields_empty(const RequestFields *f)
 	return g_hash_table_size(f->values) == 0;
 }
 
+void request_as_delegation(Request *req)
+{
+	RequestFields *person = g_new(RequestFields, 1);
+
+	*person = req->fields;
+	person->line = GPOINTER_TO_UINT(g_hash_table_lookup(person->lines, "email"));
+	fields_init(&req->fields);
+	g_ptr_array_add(req->people, person);
+}
+
 void request_free(Request *req)
 {
 	if (req == NULL)

@@ -67,6 +67,11 @@ Request *request_parse(const Config *cfg, const char *subject, const char *detai
 
 void request_free(Request *req);
 
+/* Makes the fields @req gives outside any block the block of one person:
+ * a form whose Email: line names another address is a delegation of
+ * one. */
+void request_as_delegation(Request *req);
+
 /* Adds a problem to @list (problems or notes); @choices and @field may be
  * NULL. */
 void request_add_problem(GPtrArray *list, guint line, const char *code, const char *text,

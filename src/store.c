@@ -752,11 +752,13 @@ static GString *attendee_encode(const Where *w, const Attendee *a, GError **erro
 	}
 	if (answers->len > 0 && !add_strings(w, r, "answers", answers, error))
 		return NULL;
+	if (!add_string(w, r, "registered_by", a->registered_by, error))
+		return NULL;
 	return g_steal_pointer(&r);
 }
 
-/* The fields of an attendee record: the built-in fields, then "answers".
- * Made once, from the field table. */
+/* The fields of an attendee record: the built-in fields, then "answers"
+ * and "registered_by". Made once, from the field table. */
 static const RecordSpec *attendee_spec(guint *n)
 {
 	static RecordSpec *spec;
@@ -764,7 +766,7 @@ static const RecordSpec *attendee_spec(guint *n)
 
 	if (g_once_init_enter(&spec)) {
 		const GPtrArray *fields = field_builtins();
-		RecordSpec *s = g_new0(RecordSpec, fields->len + 1);
+		RecordSpec *s = g_new0(RecordSpec, fields->len + 2);
 
 		for (guint i = 0; i < fields->len; i++) {
 			const Field *f = g_ptr_array_index(fields, i);
@@ -777,7 +779,8 @@ static const RecordSpec *attendee_spec(guint *n)
 					strcmp(f->id, "email") == 0;
 		}
 		s[fields->len] = (RecordSpec){"answers", RECORD_STRINGS, FALSE};
-		count = fields->len + 1;
+		s[fields->len + 1] = (RecordSpec){"registered_by", RECORD_STRING, FALSE};
+		count = fields->len + 2;
 		g_once_init_leave(&spec, s);
 	}
 	*n = count;
@@ -822,7 +825,7 @@ static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **er
 	{
 		g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
 
-		record_field_strings(&f[n - 1], answers);
+		record_field_strings(&f[n - 2], answers);
 		for (guint i = 0; i < answers->len; i++) {
 			const char *entry = g_ptr_array_index(answers, i);
 			const char *eq = strchr(entry, '=');
@@ -842,6 +845,7 @@ static Attendee *attendee_decode(const Where *w, const MDB_val *val, GError **er
 			g_hash_table_replace(a->answers, g_steal_pointer(&id), values);
 		}
 	}
+	a->registered_by = record_field_dup_string(&f[n - 1]);
 out:
 	record_fields_clear(f, n);
 	return g_steal_pointer(&a);
@@ -1458,6 +1462,7 @@ void store_pending_free(StorePending *p)
 	g_free(p->from_name);
 	g_free(p->message_id);
 	g_free(p->references);
+	g_free(p->asked_by);
 	g_free(p);
 }
 
@@ -1476,7 +1481,8 @@ gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error)
 	    !add_string(&w, record, "body", p->body, error) ||
 	    !add_string(&w, record, "from_name", p->from_name, error) ||
 	    !add_string(&w, record, "message_id", p->message_id, error) ||
-	    !add_string(&w, record, "references", p->references, error))
+	    !add_string(&w, record, "references", p->references, error) ||
+	    !add_string(&w, record, "asked_by", p->asked_by, error))
 		return FALSE;
 	record_add_int64(record, "created_at", p->created_at);
 	record_add_int64(record, "expires_at", p->expires_at);
@@ -1493,6 +1499,7 @@ enum {
 	PF_FROM_NAME,
 	PF_MESSAGE_ID,
 	PF_REFERENCES,
+	PF_ASKED_BY,
 	PF_CREATED_AT,
 	PF_EXPIRES_AT,
 	PF_N
@@ -1507,6 +1514,7 @@ static const RecordSpec pending_fields[PF_N] = {
     [PF_FROM_NAME] = {"from_name", RECORD_STRING, FALSE},
     [PF_MESSAGE_ID] = {"message_id", RECORD_STRING, FALSE},
     [PF_REFERENCES] = {"references", RECORD_STRING, FALSE},
+    [PF_ASKED_BY] = {"asked_by", RECORD_STRING, FALSE},
     [PF_CREATED_AT] = {"created_at", RECORD_INT64, TRUE},
     [PF_EXPIRES_AT] = {"expires_at", RECORD_INT64, TRUE},
 };
@@ -1534,6 +1542,7 @@ StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error
 		p->from_name = record_field_dup_string(&f[PF_FROM_NAME]);
 		p->message_id = record_field_dup_string(&f[PF_MESSAGE_ID]);
 		p->references = record_field_dup_string(&f[PF_REFERENCES]);
+		p->asked_by = record_field_dup_string(&f[PF_ASKED_BY]);
 		p->created_at = record_field_int64(&f[PF_CREATED_AT]);
 		p->expires_at = record_field_int64(&f[PF_EXPIRES_AT]);
 	}

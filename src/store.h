@@ -138,6 +138,8 @@ typedef struct {
 	char *from_name;
 	char *message_id;
 	char *references;
+	char *asked_by;    /* who wrote the request, when not @email: the request
+			    * is about @email's registration, and only theirs */
 	gint64 created_at; /* Unix seconds */
 	gint64 expires_at;
 } StorePending;

@@ -6,6 +6,7 @@
 
 #include "autoconfig.h"
 
+#include "campus.h"
 #include "compose.h"
 
 #include <string.h>
@@ -32,8 +33,6 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void fixture_set_up(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *conf = g_build_filename(
-	    g_getenv("top_srcdir") ? g_getenv("top_srcdir") : ".", "etc", "convene.conf", NULL);
 	g_autofree char *en = NULL;
 
 	(void)data;
@@ -44,8 +43,7 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
 	write_file(en, "notice.txt", "Subject: Notice for {{who}}\nHello {{who}}.\n");
 	write_file(en, "notice.html", "<p>Hello <b>{{who}}</b>{{#list}}, {{.}}{{/list}}.</p>\n");
 	write_file(en, "plain.txt", "Subject: Plain\nJust text.\n");
-	f->cfg = config_load(conf, &error);
-	g_assert_no_error(error);
+	f->cfg = campus_load("");
 	g_free(f->cfg->templates_dir);
 	f->cfg->templates_dir = g_strdup(f->dir);
 }

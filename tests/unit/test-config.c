@@ -87,13 +87,25 @@ static void assert_problems(Fixture *f, const GError *error, const Expected *exp
 	}
 }
 
+/* The shipped file as it is: its "templates" is relative to the folder
+ * convene runs in, the top of the sources (a separate build folder, as in
+ * make distcheck, has none). */
+static Config *load_shipped(GError **error)
+{
+	const char *top = g_getenv("top_srcdir") != NULL ? g_getenv("top_srcdir") : ".";
+	g_autofree char *here = g_get_current_dir();
+	Config *cfg;
+
+	g_assert_cmpint(g_chdir(top), ==, 0);
+	cfg = config_load("etc/convene.conf", error);
+	g_assert_cmpint(g_chdir(here), ==, 0);
+	return cfg;
+}
+
 static void test_shipped(void)
 {
-	const char *top = g_getenv("top_srcdir");
-	g_autofree char *path =
-	    g_build_filename(top != NULL ? top : ".", "etc", "convene.conf", NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(Config) cfg = config_load(path, &error);
+	g_autoptr(Config) cfg = load_shipped(&error);
 	const ConfigActivity *sekoia;
 	const char *ids[] = {"kickoff-meeting",		  "visit-le-poool",
 			     "visit-orange-cyberdefense", "local-ecosystem-talks",

@@ -282,28 +282,16 @@ static gboolean add_extras(StoreTxn *txn, gpointer data, GError **error)
 {
 	static const char *const ids[] = {"old@x", "recent@x", "today@x"};
 	static const gint64 when[] = {NOW - 40 * DAY, NOW - 10 * DAY, NOW};
-	StorePending old = {"a0000000000000000000000000000000000000000000000000",
-			    "a@x",
-			    "register",
-			    NULL,
-			    NULL,
-			    NULL,
-			    NULL,
-			    NULL,
-			    NULL,
-			    NOW - 8 * DAY,
-			    NOW - DAY};
-	StorePending live = {"b0000000000000000000000000000000000000000000000000",
-			     "b@x",
-			     "register",
-			     NULL,
-			     NULL,
-			     NULL,
-			     NULL,
-			     NULL,
-			     NULL,
-			     NOW - DAY,
-			     NOW + 6 * DAY};
+	StorePending old = {.token = "a0000000000000000000000000000000000000000000000000",
+			    .email = "a@x",
+			    .action = "register",
+			    .created_at = NOW - 8 * DAY,
+			    .expires_at = NOW - DAY};
+	StorePending live = {.token = "b0000000000000000000000000000000000000000000000000",
+			     .email = "b@x",
+			     .action = "register",
+			     .created_at = NOW - DAY,
+			     .expires_at = NOW + 6 * DAY};
 	gboolean allowed;
 
 	(void)data;
