@@ -154,7 +154,7 @@ static void test_shipped(void)
 	g_assert_cmpstr(cfg->transport_dir, ==, "var/sent");
 	g_assert_cmpstr(cfg->intake_dir, ==, "var/inbox");
 	g_assert_cmpstr(cfg->quarantine_dir, ==, "var/inbox.quarantine");
-	g_assert_cmpstr(cfg->file, ==, path);
+	g_assert_cmpstr(cfg->file, ==, "etc/convene.conf");
 }
 
 static void test_all_errors_at_once(Fixture *f, gconstpointer data)
