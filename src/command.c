@@ -26,6 +26,7 @@
 void command_outcome_clear(CommandOutcome *outcome)
 {
 	g_clear_pointer(&outcome->email, g_free);
+	g_clear_pointer(&outcome->problems, g_free);
 	outcome->action = NULL;
 	outcome->replies = 0;
 	outcome->limited = 0;
@@ -89,7 +90,8 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 	case COMMAND_UPDATE:
 		/* A form for another address is that person's delegation of
 		 * one: they are told, and asked when already registered. */
-		if (req->people->len == 0 && !reply_own(r) && req->form_lines > 0)
+		if (req->people->len == 0 && req->form_lines > 0 &&
+		    g_strcmp0(r->outcome->email, r->msg->from_address) != 0)
 			request_as_delegation(req);
 		if (req->people->len > 0)
 			return register_delegation(r, error);
@@ -156,7 +158,7 @@ gboolean command_apply(const CommandContext *ctx, StoreTxn *txn, const Message *
 {
 	g_autoptr(Attendee) existing = NULL;
 	g_autofree char *token = NULL;
-	Reply r = {.ctx = ctx, .txn = txn, .msg = msg, .outcome = outcome};
+	Reply r = {.ctx = ctx, .txn = txn, .msg = msg, .outcome = outcome, .organiser = ctx->organiser};
 	gboolean seen = FALSE, ok;
 	const char *email;
 

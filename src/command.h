@@ -17,6 +17,7 @@ typedef struct {
 	Composer *composer;
 	gint64 now;            /* Unix seconds, from the clock module */
 	GBytes *secret;        /* of the confirmation tokens (token_secret_load()) */
+	gboolean organiser;    /* convenectl on the server: the organisers act */
 } CommandContext;
 
 typedef struct {
@@ -29,6 +30,8 @@ typedef struct {
 	guint replies;         /* outbox rows queued */
 	guint limited;         /* answers held back by the hourly limit */
 	guint people;          /* registrations changed (several for a delegation) */
+	char *problems;        /* for "error": what was wrong, a line each, in the
+				* answer's language */
 } CommandOutcome;
 
 /* Decides what @msg asks for and writes its effects into @txn. It may run

@@ -20,6 +20,8 @@
 #include "export.h"
 #include "intake.h"
 #include "log.h"
+#include "message.h"
+#include "request.h"
 #include "schedule.h"
 #include "sender.h"
 #include "store.h"
@@ -42,6 +44,8 @@ static const char usage_text[] =
 	"                                 outbox rows and their states (only S: queued,\n"
 	"                                 sending, sent or failed)\n"
 	"  stats [--format json]          attendees, places, outbox and quarantine\n"
+	"  register [--lang L] [FILE]     apply a form (stdin if no FILE) as the organisers:\n"
+	"                                 past the deadline, whatever the policy\n"
 	"  cancel ADDRESS                 cancel a registration (its places go on)\n"
 	"  retry ID                       queue a failed outbox row again\n"
 	"  backup FILE                    a consistent copy of the store, while it runs\n"
@@ -101,6 +105,7 @@ static int open_state(const char *path, Config **cfg, Store **store)
 typedef struct {
 	const char *format;
 	const char *now;
+	const char *lang; /* register --lang */
 	int state; /* queue --state: an OutboxState; -1 for every row */
 	GPtrArray *rest;
 } Options;
@@ -119,6 +124,10 @@ static gboolean parse_options(int argc, char **argv, Options *o, const char *for
 			o->now = argv[++i];
 		else if (g_str_has_prefix(a, "--now="))
 			o->now = a + strlen("--now=");
+		else if (strcmp(a, "--lang") == 0 && i + 1 < argc)
+			o->lang = argv[++i];
+		else if (g_str_has_prefix(a, "--lang="))
+			o->lang = a + strlen("--lang=");
 		else if ((strcmp(a, "--state") == 0 && i + 1 < argc) ||
 			 g_str_has_prefix(a, "--state=")) {
 			OutboxState st;
@@ -448,7 +457,7 @@ static int cmd_cancel(const char *path, Options *o)
 	if (rc != EX_OK)
 		return rc;
 	composer = compose_new(cfg);
-	c.ctx = (CommandContext){cfg, composer, clock_now_unix(), NULL};
+	c.ctx = (CommandContext){.cfg = cfg, .composer = composer, .now = clock_now_unix()};
 	c.email = email;
 	ok = store_write(store, admin_cancel, &c, &error);
 	if (ok && c.found && !sender_flush(cfg, store, clock_now_unix(), &sent, &error)) {
@@ -467,6 +476,135 @@ static int cmd_cancel(const char *path, Options *o)
 		return EX_NOUSER;
 	}
 	printf("%s cancelled; %u notice(s) queued\n", email, c.outcome.replies);
+	return EX_OK;
+}
+
+typedef struct {
+	CommandContext ctx;
+	const Message *msg;
+	CommandOutcome outcome;
+} AdminRegister;
+
+static gboolean admin_register(StoreTxn *txn, gpointer data, GError **error)
+{
+	AdminRegister *a = data;
+
+	return command_apply(&a->ctx, txn, a->msg, NULL, &a->outcome, error);
+}
+
+/* The form in @text as a message from the organisers' address to the
+ * event's, read as any message is (the same grammar, delegations and
+ * all), in @lang when given. */
+static Message *organisers_message(const Config *cfg, const char *text, const char *lang,
+				   GError **error)
+{
+	const char *from = cfg->organisers[0] != NULL ? cfg->organisers[0] : cfg->event_address;
+	const char *domain = strchr(cfg->event_address, '@');
+	g_autofree char *id = g_uuid_string_random();
+	g_autoptr(GString) mail = g_string_new(NULL);
+
+	g_string_append_printf(mail,
+			       "From: %s\nTo: %s\nSubject: REGISTER\n"
+			       "Message-ID: <convenectl-register-%s%s>\n",
+			       from, cfg->event_address, id, domain != NULL ? domain : "@localhost");
+	if (lang != NULL)
+		g_string_append_printf(mail, "Content-Language: %s\n", lang);
+	g_string_append(mail, "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
+			      "Content-Transfer-Encoding: 8bit\n\n");
+	g_string_append(mail, text);
+	return message_read_bytes(mail->str, mail->len, 0, cfg->event_address, error);
+}
+
+/* register [--lang L] [FILE]: a form in the email grammar, from FILE or
+ * stdin, applied as the organisers apply it: closed, past the deadline,
+ * whatever the policy, with each person told as usual. It must name whom
+ * it registers (Email:, or Attendee: blocks). */
+static int cmd_register(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autoptr(Composer) composer = NULL;
+	g_autoptr(Message) msg = NULL;
+	g_autoptr(Request) req = NULL;
+	g_autofree char *text = NULL;
+	AdminRegister a = {0};
+	SenderStats sent = {0};
+	Store *store;
+	gsize len = 0;
+	gboolean ok;
+
+	if (o->rest->len > 1)
+		return usage("register takes at most one FILE");
+	if (o->rest->len == 1)
+		ok = g_file_get_contents(g_ptr_array_index(o->rest, 0), &text, &len, &error);
+	else {
+		g_autoptr(GIOChannel) in = g_io_channel_unix_new(STDIN_FILENO);
+
+		ok = g_io_channel_set_encoding(in, NULL, &error) &&
+		     g_io_channel_read_to_end(in, &text, &len, &error) == G_IO_STATUS_NORMAL;
+	}
+	if (!ok) {
+		say_error("register", error);
+		return EX_NOINPUT;
+	}
+	if (!g_utf8_validate(text, len, NULL) || memchr(text, '\0', len) != NULL) {
+		fprintf(stderr, "convenectl: register: the form is not UTF-8 text\n");
+		return EX_DATAERR;
+	}
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	if (o->lang != NULL && !config_has_language(cfg, o->lang)) {
+		fprintf(stderr, "convenectl: register: the event has no language '%s'\n", o->lang);
+		return EX_USAGE;
+	}
+	msg = organisers_message(cfg, text, o->lang, &error);
+	if (msg == NULL) {
+		say_error("register", error);
+		return EX_DATAERR;
+	}
+	req = command_parse(cfg, msg);
+	if (req == NULL || (req->people->len == 0 &&
+			    request_fields_get(&req->fields, "email") == NULL)) {
+		fprintf(stderr, "convenectl: register: the form names nobody: write an Email: "
+				"line, or an Attendee: Name <address> line for each person\n");
+		return EX_DATAERR;
+	}
+	store = open_store(cfg);
+	if (store == NULL)
+		return EX_CANTCREAT;
+	composer = compose_new(cfg);
+	a.ctx = (CommandContext){
+	    .cfg = cfg, .composer = composer, .now = clock_now_unix(), .organiser = TRUE};
+	a.ctx.secret = token_secret_load(cfg->state_dir, &error);
+	if (a.ctx.secret == NULL) {
+		say_error("cannot read the token secret", error);
+		store_close(store);
+		return EX_CANTCREAT;
+	}
+	a.msg = msg;
+	ok = store_write(store, admin_register, &a, &error);
+	if (ok && !sender_flush(cfg, store, clock_now_unix(), &sent, &error)) {
+		fprintf(stderr, "convenectl: %s; the answers stay queued for a later try\n",
+			error->message);
+		g_clear_error(&error);
+	}
+	store_close(store);
+	g_bytes_unref(a.ctx.secret);
+	if (!ok) {
+		say_error("register", error);
+		command_outcome_clear(&a.outcome);
+		return EX_TEMPFAIL;
+	}
+	if (g_strcmp0(a.outcome.action, "error") == 0) {
+		fprintf(stderr, "convenectl: register: nothing changed:\n%s",
+			a.outcome.problems != NULL ? a.outcome.problems : "");
+		command_outcome_clear(&a.outcome);
+		return EX_DATAERR;
+	}
+	printf("%s: %u registration(s) changed; %u answer(s) queued\n", a.outcome.action,
+	       a.outcome.people, a.outcome.replies);
+	command_outcome_clear(&a.outcome);
 	return EX_OK;
 }
 
@@ -693,6 +831,10 @@ int main(int argc, char **argv)
 		status = strcmp(command, "cancel") == 0  ? cmd_cancel(path, &o)
 			 : strcmp(command, "retry") == 0 ? cmd_retry(path, &o)
 							  : cmd_backup(path, &o);
+	} else if (strcmp(command, "register") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, NULL))
+			return usage("register takes --lang L, --now ISO8601 and a FILE");
+		status = cmd_register(path, &o);
 	} else if (strcmp(command, "show") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
 			return usage("the only --format here is json");

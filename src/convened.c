@@ -334,7 +334,8 @@ static void parse_lmtp(gpointer data, gpointer user_data)
 
 	p->delivery = data;
 	g_mutex_lock(&d->cfg_lock);
-	p->message = intake_message_read(d->cfg, lmtp_delivery_get_message(p->delivery));
+	p->message = intake_message_read(d->cfg, lmtp_delivery_get_message(p->delivery),
+					 clock_now_unix());
 	g_mutex_unlock(&d->cfg_lock);
 	g_async_queue_push(d->lmtp_queue, p);
 	if (g_atomic_int_compare_and_exchange(&d->lmtp_posted, 0, 1))

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "command.h"
 #include "log.h"
 #include "maildir.h"
@@ -104,6 +106,12 @@ static gboolean read_item(const Config *cfg, const char *name, gboolean parse, I
 	stats->messages++;
 	item->msg = message_read_file(path, cfg->max_message_size, cfg->event_address, &error);
 	if (item->msg != NULL) {
+		GStatBuf st;
+
+		/* The MTA (or convenectl deliver) wrote the file when the
+		 * message arrived, whenever it is read. */
+		if (g_stat(path, &st) == 0)
+			item->msg->received_at = st.st_mtime;
 		item->name = g_strdup(name);
 		if (parse)
 			item->req = command_parse(cfg, item->msg);
@@ -237,7 +245,7 @@ static gpointer reader_main(gpointer data)
 gboolean intake_run(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
 		    gint64 now, IntakeStats *stats, GError **error)
 {
-	CommandContext ctx = {cfg, composer, now, secret};
+	CommandContext ctx = {.cfg = cfg, .composer = composer, .now = now, .secret = secret};
 	g_autoptr(GPtrArray) names = NULL;
 	g_autoptr(GError) sync_error = NULL;
 	Reader rd = {cfg, NULL, NULL, NULL, NULL, INTAKE_BATCH, {0}};
@@ -311,13 +319,14 @@ struct _IntakeMessage {
 	Item item;
 };
 
-IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes)
+IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes, gint64 received_at)
 {
 	g_autoptr(GError) error = NULL;
 	IntakeMessage *m = g_new0(IntakeMessage, 1);
 
 	m->item.msg = message_read_gbytes(bytes, cfg->max_message_size, cfg->event_address, &error);
 	if (m->item.msg != NULL) {
+		m->item.msg->received_at = received_at;
 		m->item.req = command_parse(cfg, m->item.msg);
 		m->state = MESSAGE_READ;
 	} else if (g_error_matches(error, MESSAGE_ERROR, MESSAGE_ERROR_READ)) {
@@ -347,7 +356,7 @@ IntakeVerdict intake_message_verdict(const IntakeMessage *m)
 void intake_commit(const Config *cfg, Store *store, Composer *composer, GBytes *secret,
 		   gint64 now, IntakeMessage *const *messages, guint n, IntakeStats *stats)
 {
-	CommandContext ctx = {cfg, composer, now, secret};
+	CommandContext ctx = {.cfg = cfg, .composer = composer, .now = now, .secret = secret};
 	g_autofree Item *items = g_new0(Item, n);
 	g_autofree guint *slot = g_new0(guint, n);
 	guint k = 0;

@@ -38,8 +38,9 @@ typedef enum {
 /* Reads and parses @bytes as @cfg says; any thread may call it, with a
  * @cfg that stays unchanged meanwhile. A message that is not readable mail
  * is put durably in the quarantine here. Returns a new IntakeMessage
- * (never NULL) to free with intake_message_free(). */
-IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes);
+ * (never NULL) to free with intake_message_free(). @received_at is when
+ * its LMTP transaction ended (Unix seconds). */
+IntakeMessage *intake_message_read(const Config *cfg, GBytes *bytes, gint64 received_at);
 
 void intake_message_free(IntakeMessage *m);
 

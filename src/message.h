@@ -33,6 +33,8 @@ typedef struct {
 	gboolean auto_response_suppress; /* it has X-Auto-Response-Suppress */
 	GBytes *raw;         /* the message as it came, for passing it on whole */
 	BounceReport *report; /* written to a bounce address: what it says (bounce.h); else NULL */
+	gint64 received_at;  /* when it reached us (Unix seconds): the Maildir file's
+			      * delivery time or the LMTP transaction's; 0 when unknown */
 } Message;
 
 /* Reads the message in the @size bytes at @data (any bytes: they are not

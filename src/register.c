@@ -117,9 +117,13 @@ static void check_overlaps(const Config *cfg, Request *req, const Attendee *a, g
 	}
 }
 
-static gboolean deadline_passed(const Config *cfg, gint64 now)
+/* A message counts when it reached us, or at convene's clock if that is
+ * earlier (as it is under --now): not when it happens to be read. */
+static gboolean deadline_passed(const Config *cfg, const Message *msg, gint64 now)
 {
-	return cfg->registration_deadline > 0 && now > cfg->registration_deadline;
+	gint64 at = msg->received_at > 0 ? MIN(msg->received_at, now) : now;
+
+	return cfg->registration_deadline > 0 && at > cfg->registration_deadline;
 }
 
 gboolean register_event_over(const Config *cfg, gint64 now)
@@ -171,16 +175,17 @@ static Attendee *planned_registration(Reply *r, const char *email, const Attende
 	return a;
 }
 
-/* Checks what may block a new registration or a change, adding problems. */
+/* Checks what may block a new registration or a change, adding problems.
+ * Organisers register anyone, closed or past the deadline. */
 static void check_registration(Reply *r, const Attendee *a, gboolean update, guint line,
 			       const char *who)
 {
 	const Config *cfg = r->ctx->cfg;
 
-	if (!update && cfg->policy == CONFIG_POLICY_CLOSED)
+	if (!update && !r->organiser && cfg->policy == CONFIG_POLICY_CLOSED)
 		request_add_problem(r->req->problems, line, "registration-closed", cfg->event_name,
 				    NULL);
-	else if (!update && deadline_passed(cfg, r->ctx->now))
+	else if (!update && !r->organiser && deadline_passed(cfg, r->msg, r->ctx->now))
 		request_add_problem(r->req->problems, line, "deadline-passed", cfg->event_name, NULL);
 	else if (register_event_over(cfg, r->ctx->now))
 		request_add_problem(r->req->problems, line, "event-over", cfg->event_name, NULL);
@@ -331,7 +336,9 @@ gboolean register_delegation(Reply *r, GError **error)
 {
 	Request *req = r->req;
 	g_autoptr(JsonObject) summary = NULL;
+	g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func(g_free);
 	JsonArray *people;
+	guint mine = 0;
 
 	/* First pass: check everyone, change nothing. A member someone else
 	 * registered is not checked: what they hold is none of the
@@ -353,13 +360,16 @@ gboolean register_delegation(Reply *r, GError **error)
 		}
 		if (!reply_may_change(r, existing))
 			continue;
+		mine++;
 		a = planned_registration(r, email, existing, p, &update);
 		name = a->name != NULL ? a->name : email;
 		check_registration(r, a, update, p->line, name);
 	}
 	if (req->problems->len > 0)
 		return reply_error(r, NULL, error);
-	if (confirm_needed(r))
+	/* The sender's round trip, for what the sender may change; the
+	 * others are asked themselves. */
+	if (mine > 0 && confirm_needed(r))
 		return confirm_ask(r, "register", NULL, error);
 
 	/* Second pass: store each, from the store as it now is (an earlier
@@ -386,14 +396,24 @@ gboolean register_delegation(Reply *r, GError **error)
 		if (!reply_may_change(r, existing)) {
 			if (!ask_member(r, existing, p, people, error))
 				return FALSE;
+			g_ptr_array_add(asked, g_strdup(existing->email));
 			continue;
 		}
 		a = planned_registration(r, email, existing, p, &update);
+		if (update && same_registration(r->ctx->cfg, existing, a)) {
+			/* Nothing to change, nobody to tell. */
+			entry = context_attendee(r->ctx->composer, r->ctx->cfg, existing, r->lang,
+						 r->organiser ? CONTEXT_FULL : CONTEXT_SHARED);
+			json_object_set_boolean_member(entry, "unchanged", TRUE);
+			json_array_add_object_element(people, entry);
+			continue;
+		}
 		if (!commit_registration(r, existing, a, &waiting, error))
 			return FALSE;
 		kind = waiting ? "waitlisted" : update ? "updated" : "registered";
 		if (g_strcmp0(a->email, r->msg->from_address) != 0 &&
-		    !reply_notify(r, kind, a, "registered_by", error))
+		    !reply_notify_change(r, kind, update ? existing : NULL, a, "registered_by",
+					 error))
 			return FALSE;
 		entry = context_attendee(r->ctx->composer, r->ctx->cfg, a, r->lang,
 					 r->organiser ? CONTEXT_FULL : CONTEXT_SHARED);
@@ -401,7 +421,15 @@ gboolean register_delegation(Reply *r, GError **error)
 		json_object_set_boolean_member(entry, kind, TRUE);
 		json_array_add_object_element(people, entry);
 	}
-	json_object_set_int_member(summary, "count", req->people->len);
+	if (asked->len == req->people->len) {
+		/* Nobody registered: the sender learns only who was asked. */
+		g_autofree char *who = NULL;
+
+		g_ptr_array_add(asked, NULL);
+		who = g_strjoinv(", ", (char **)asked->pdata);
+		return confirm_tell_asked(r, who, error);
+	}
+	json_object_set_int_member(summary, "count", req->people->len - asked->len);
 	r->outcome->action = "delegation";
 	return reply_send(r, "delegation", r->lang, summary, r->msg->from_address, r->msg->from_name,
 			  TRUE, error);

@@ -22,7 +22,9 @@ gboolean reply_may_change(const Reply *r, const Attendee *a)
 	const char *from = r->msg->from_address;
 
 	return r->organiser || a == NULL || a->status == ATTENDEE_CANCELLED ||
-	       strcmp(a->email, from) == 0 || g_strcmp0(a->registered_by, from) == 0;
+	       strcmp(a->email, from) == 0 ||
+	       (r->ctx->cfg->policy != CONFIG_POLICY_CONFIRM &&
+		g_strcmp0(a->registered_by, from) == 0);
 }
 
 const char *reply_language_of(Reply *r, const Attendee *a)
@@ -190,12 +192,30 @@ gboolean reply_to_sender(Reply *r, const char *kind, const Attendee *a, GError *
 
 gboolean reply_error(Reply *r, const Attendee *shown, GError **error)
 {
+	g_autoptr(GString) problems = g_string_new(NULL);
+
+	for (guint i = 0; i < r->req->problems->len; i++) {
+		const RequestProblem *p = g_ptr_array_index(r->req->problems, i);
+		g_autofree char *said = request_problem_describe(p, r->ctx->cfg, r->lang);
+
+		if (p->line > 0)
+			g_string_append_printf(problems, "line %u: ", p->line);
+		g_string_append_printf(problems, "%s\n", said);
+	}
+	g_free(r->outcome->problems);
+	r->outcome->problems = g_string_free(g_steal_pointer(&problems), FALSE);
 	r->outcome->action = "error";
 	return reply_to_sender(r, "error", shown, error);
 }
 
 gboolean reply_notify(Reply *r, const char *kind, const Attendee *a, const char *note_member,
 		      GError **error)
+{
+	return reply_notify_change(r, kind, NULL, a, note_member, error);
+}
+
+gboolean reply_notify_change(Reply *r, const char *kind, const Attendee *before,
+			     const Attendee *a, const char *note_member, GError **error)
 {
 	const char *lang = reply_language_of(r, a);
 	g_autoptr(JsonObject) ctx = reply_context(r, a, lang, CONTEXT_FULL, error);
@@ -204,5 +224,12 @@ gboolean reply_notify(Reply *r, const char *kind, const Attendee *a, const char 
 		return FALSE;
 	if (note_member != NULL)
 		json_object_set_string_member(ctx, note_member, r->msg->from_address);
+	if (before != NULL) {
+		JsonArray *changes = context_changes(r->ctx->cfg, before, a, lang);
+
+		json_object_set_boolean_member(ctx, "has_changes",
+					       json_array_get_length(changes) > 0);
+		json_object_set_array_member(ctx, "changes", changes);
+	}
 	return send_about(r, kind, lang, ctx, a->email, a->name, FALSE, a, error);
 }

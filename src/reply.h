@@ -27,9 +27,10 @@ typedef struct {
 gboolean reply_own(const Reply *r);
 
 /* TRUE when @r's sender may change @a without asking its owner: it is
- * theirs, or one they registered for someone who has not changed it since,
- * or no registration (NULL, cancelled), or the organisers act. Anyone
- * else's change is asked of the owner, at the owner's address. */
+ * theirs, or one they registered for someone who has not changed it since
+ * (not under policy "confirm", where only the owner's round trip changes
+ * a registration), or no registration (NULL, cancelled), or the organisers
+ * act. Anyone else's change is asked of the owner, at the owner's address. */
 gboolean reply_may_change(const Reply *r, const Attendee *a);
 
 /* Returns the context every template gets: the event, the sender, their
@@ -62,6 +63,11 @@ gboolean reply_error(Reply *r, const Attendee *shown, GError **error);
  * the context (who did it). */
 gboolean reply_notify(Reply *r, const char *kind, const Attendee *a, const char *note_member,
 		      GError **error);
+
+/* As reply_notify(), with what changed from @before (NULL for a new
+ * registration) as "changes". */
+gboolean reply_notify_change(Reply *r, const char *kind, const Attendee *before,
+			     const Attendee *a, const char *note_member, GError **error);
 
 /* Returns the language @a reads: theirs when the event has it, else @r's. */
 const char *reply_language_of(Reply *r, const Attendee *a);

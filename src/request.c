@@ -1026,10 +1026,14 @@ static void keep_prose(Request *req, const char *trimmed)
 }
 
 /* The subject's command stands unless the body holds a form, which it
- * would contradict: "Re: Programme" above a filled-in form is a form. */
+ * would contradict: "Re: Programme" above a filled-in form is a form. An
+ * Email: line alone says whose registration the command is about. */
 static void settle_command(Request *req, gboolean from_subject)
 {
 	if (!from_subject || req->form_lines == 0)
+		return;
+	if (req->form_lines == 1 && req->people->len == 0 &&
+	    request_fields_get(&req->fields, "email") != NULL)
 		return;
 	switch (req->command) {
 	case COMMAND_REGISTER:
