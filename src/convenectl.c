@@ -100,8 +100,8 @@ static int open_state(const char *path, Config **cfg, Store **store)
 	return *store != NULL ? EX_OK : EX_CANTCREAT;
 }
 
-/* Reads "--format json" (or "--format=json") and --now from @argv, leaving
- * positional arguments in @rest. Returns FALSE on an unknown option. */
+/* The options of a command, read with GOptionContext from its arguments,
+ * the positional ones left in @rest. */
 typedef struct {
 	const char *format;
 	const char *now;
@@ -110,35 +110,102 @@ typedef struct {
 	GPtrArray *rest;
 } Options;
 
+/* The command being run (main() sets it), for its options and --help. */
+static const char *running_command = "";
+
+/* What the options' values and the arguments left point to, for the life
+ * of the process. */
+static GPtrArray *option_strings;
+
+/* The lines of usage_text that describe @command, for its --help. */
+static char *command_usage(const char *command)
+{
+	g_auto(GStrv) lines = g_strsplit(usage_text, "\n", -1);
+	g_autofree char *head = g_strdup_printf("  %s", command);
+	GString *out = g_string_new(NULL);
+	gboolean in = FALSE;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i];
+
+		if (g_str_has_prefix(l, head) && (l[strlen(head)] == ' ' || l[strlen(head)] == '\0'))
+			in = TRUE;
+		else if (in && !g_str_has_prefix(l, "          "))
+			break;
+		if (in)
+			g_string_append_printf(out, "%s%s", out->len > 0 ? "\n" : "", g_strstrip(lines[i]));
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Reads @command's options (--format among @formats, --now, and --state,
+ * --lang or --date where the command has them) from @argv, leaving the
+ * positional arguments in @rest. --help prints them and exits. Returns
+ * FALSE on an unknown option or a bad value. */
 static gboolean parse_options(int argc, char **argv, Options *o, const char *formats)
 {
+	g_autofree char *format_help = g_strdup_printf("output format: %s", formats);
+	char *format = NULL, *now = NULL, *lang = NULL, *state = NULL, *date = NULL;
+	GOptionEntry common[] = {
+	    {"now", 0, 0, G_OPTION_ARG_STRING, &now, "act as if it were this time", "ISO8601"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	GOptionEntry with_format[] = {
+	    {"format", 0, 0, G_OPTION_ARG_STRING, &format, format_help, formats},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	GOptionEntry with_state[] = {
+	    {"state", 0, 0, G_OPTION_ARG_STRING, &state, "only the rows in this state", "S"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	GOptionEntry with_lang[] = {
+	    {"lang", 0, 0, G_OPTION_ARG_STRING, &lang, "the language of the answers", "L"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	GOptionEntry with_date[] = {
+	    {"date", 0, 0, G_OPTION_ARG_STRING, &date, "the day it is for", "YYYY-MM-DD"},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+	g_autofree char *name = g_strdup_printf("convenectl %s", running_command);
+	g_autofree char *summary = command_usage(running_command);
+	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) args = g_new0(char *, argc + 2);
+	gboolean ok;
+
+	if (option_strings == NULL)
+		option_strings = g_ptr_array_new_with_free_func(g_free);
+	args[0] = g_strdup(name);
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = g_strdup(argv[i]);
+	g_option_context_set_summary(context, summary);
+	g_option_context_set_description(context, "See convenectl(8).");
+	g_option_context_add_main_entries(context, common, NULL);
+	if (formats != NULL)
+		g_option_context_add_main_entries(context, with_format, NULL);
+	if (strcmp(running_command, "queue") == 0)
+		g_option_context_add_main_entries(context, with_state, NULL);
+	if (strcmp(running_command, "register") == 0)
+		g_option_context_add_main_entries(context, with_lang, NULL);
+	if (strcmp(running_command, "digest") == 0)
+		g_option_context_add_main_entries(context, with_date, NULL);
+	ok = g_option_context_parse_strv(context, &args, &error);
+	for (char **v = (char *[]){format, now, lang, state, date}, **e = v + 5; v < e; v++)
+		if (*v != NULL)
+			g_ptr_array_add(option_strings, *v);
+	if (!ok) {
+		fprintf(stderr, "convenectl: %s\n", error->message);
+		return FALSE;
+	}
+	o->format = format;
+	o->now = now;
+	o->lang = lang;
 	o->rest = g_ptr_array_new();
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+	for (guint i = 1; args[i] != NULL; i++) {
+		g_ptr_array_add(option_strings, g_strdup(args[i]));
+		g_ptr_array_add(o->rest, g_ptr_array_index(option_strings, option_strings->len - 1));
+	}
+	if (state != NULL) {
+		OutboxState st;
 
-		if (strcmp(a, "--format") == 0 && i + 1 < argc && formats != NULL)
-			o->format = argv[++i];
-		else if (g_str_has_prefix(a, "--format=") && formats != NULL)
-			o->format = a + strlen("--format=");
-		else if (strcmp(a, "--now") == 0 && i + 1 < argc)
-			o->now = argv[++i];
-		else if (g_str_has_prefix(a, "--now="))
-			o->now = a + strlen("--now=");
-		else if (strcmp(a, "--lang") == 0 && i + 1 < argc)
-			o->lang = argv[++i];
-		else if (g_str_has_prefix(a, "--lang="))
-			o->lang = a + strlen("--lang=");
-		else if ((strcmp(a, "--state") == 0 && i + 1 < argc) ||
-			 g_str_has_prefix(a, "--state=")) {
-			OutboxState st;
-
-			if (!outbox_state_from_string(a[7] == '=' ? a + 8 : argv[++i], &st))
-				return FALSE;
-			o->state = st;
-		} else if (a[0] == '-' && a[1] != '\0')
+		if (!outbox_state_from_string(state, &st))
 			return FALSE;
-		else
-			g_ptr_array_add(o->rest, (gpointer)a);
+		o->state = st;
 	}
 	if (o->format != NULL) {
 		g_auto(GStrv) allowed = g_strsplit(formats, "|", -1);
@@ -147,10 +214,10 @@ static gboolean parse_options(int argc, char **argv, Options *o, const char *for
 			return FALSE;
 	}
 	if (o->now != NULL) {
-		g_autoptr(GError) error = NULL;
+		g_autoptr(GError) clock_error = NULL;
 
-		if (!clock_set_now(o->now, &error)) {
-			say_error(NULL, error);
+		if (!clock_set_now(o->now, &clock_error)) {
+			say_error(NULL, clock_error);
 			return FALSE;
 		}
 	}
@@ -791,6 +858,15 @@ int main(int argc, char **argv)
 	if (path == NULL)
 		path = SYSCONFDIR "/convene/convene.conf";
 	command = argv[i++];
+	running_command = command;
+	/* deliver and check-config take no options, but say what they do. */
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) &&
+	    (strcmp(command, "deliver") == 0 || strcmp(command, "check-config") == 0)) {
+		g_autofree char *summary = command_usage(command);
+
+		printf("Usage:\n  convenectl %s\n\n%s\n\nSee convenectl(8).\n", command, summary);
+		return EX_OK;
+	}
 
 	if (strcmp(command, "deliver") == 0) {
 		/* The MTA's configuration is wrong: 75 keeps the message

@@ -483,17 +483,6 @@ static void write_pid(int fd)
 		log_event(LOG_WARNING, "pidfile-failed", "reason", g_strerror(errno), NULL);
 }
 
-static int usage(void)
-{
-	fputs("usage: convened [-c FILE] [-f] [--now ISO8601]\n"
-	      "  -c FILE   the configuration (default $CONVENE_CONF, else " SYSCONFDIR
-	      "/convene/convene.conf)\n"
-	      "  -f        stay in the foreground and log to stderr\n"
-	      "  --now T   start the clock at T (tests, demonstrations)\n",
-	      stderr);
-	return EX_USAGE;
-}
-
 /* Frees the daemon's configuration and its path: main()'s, on whichever
  * way it returns, the early ones included. */
 static void daemon_config_clear(Daemon *d)
@@ -516,18 +505,34 @@ int main(int argc, char **argv)
 	/* Until it detaches, what goes wrong is said on stderr, with its
 	 * priority when that is the journal. */
 	log_init("convened", TRUE);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			d.config_path = g_strdup(argv[++i]);
-		} else if (strcmp(argv[i], "-f") == 0) {
-			foreground = TRUE;
-		} else if (strcmp(argv[i], "--now") == 0 && i + 1 < argc) {
-			if (!clock_set_now(argv[++i], &error)) {
-				fprintf(stderr, "convened: %s\n", error->message);
-				return EX_USAGE;
-			}
-		} else {
-			return usage();
+	{
+		g_autofree char *now = NULL;
+		GOptionEntry entries[] = {
+		    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path,
+		     "the configuration (default $CONVENE_CONF, else " SYSCONFDIR
+		     "/convene/convene.conf)",
+		     "FILE"},
+		    {"foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground,
+		     "stay in the foreground and log to stderr", NULL},
+		    {"now", 0, 0, G_OPTION_ARG_STRING, &now,
+		     "start the clock at this time (tests, demonstrations)", "ISO8601"},
+		    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+		g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+
+		g_option_context_set_summary(context, "The convene daemon: LMTP, the intake "
+						      "Maildir, the schedule and the outbox.");
+		g_option_context_set_description(context, "See convened(8).");
+		g_option_context_add_main_entries(context, entries, NULL);
+		if (!g_option_context_parse(context, &argc, &argv, &error) || argc > 1) {
+			g_autofree char *help = g_option_context_get_help(context, TRUE, NULL);
+
+			fprintf(stderr, "convened: %s\n%s",
+				error != NULL ? error->message : "it takes no arguments", help);
+			return EX_USAGE;
+		}
+		if (now != NULL && !clock_set_now(now, &error)) {
+			fprintf(stderr, "convened: %s\n", error->message);
+			return EX_USAGE;
 		}
 	}
 	if (d.config_path == NULL)

@@ -8,7 +8,7 @@
 # and confirming from their own address applies it. A Name: that is an
 # encoded word is decoded before it is stored, with no line break in it.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 26
 
 now=2025-09-01T09:00:00+02:00
 run() { ctl run-once --now "$now"; }
@@ -118,6 +118,22 @@ write_mail matti@tamk.example.fi "Re: Please confirm: CAMPUS kick-off meeting [$
 run
 check 'Matti, confirming at his address, gets the update asked' \
 	person matti@tamk.example.fi '.activities == ["kickoff-meeting","visit-orange-cyberdefense"]'
+
+# --- the same attacks under policy "confirm" ------------------------------------------
+set_conf policy '"confirm"'
+ctl export --format json
+cp "$T/out" "$T/before.json"
+matti_before=$(mails_to matti@tamk.example.fi)
+write_mail mallory@evil.example STATUS 'Email: matti@tamk.example.fi'
+write_mail mallory@evil.example 'Update' 'Email: matti@tamk.example.fi\nDiet: none\nActivities: kickoff-meeting\n'
+write_mail mallory@evil.example CANCEL 'Email: matti@tamk.example.fi'
+run
+check 'under "confirm", STATUS, an update and a CANCEL naming Matti change nothing of his' \
+	same_as_before matti@tamk.example.fi
+check 'Matti gets his status and two requests to confirm, at his address' \
+	sh -c "test $(mails_to matti@tamk.example.fi) = $((matti_before + 3))"
+check 'and nothing of his, nor a token, reaches the stranger' nothing_of_theirs
+set_conf policy '"open"'
 
 # --- an encoded word in a Name: line ------------------------------------------------
 printf 'From: =?utf-8?q?Kov=C3=A1cs_=C3=89va?= <eva@example.hu>\nTo: register@campus.example.org\nSubject: Registration\nMessage-ID: <encoded-name@example.hu>\nContent-Type: text/plain; charset=UTF-8\n\nName: =?utf-8?q?Kov=C3=A1cs_=C3=89va=0D=0ABcc:_victim@example.org?=\nOrganisation: ELTE\nCountry: Hungary\nActivities: kickoff-meeting\n' >"$T/encoded.eml"
