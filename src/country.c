@@ -197,3 +197,23 @@ const char *country_name(const char *code, const char *lang)
 	name = names != NULL ? g_hash_table_lookup(names, code) : NULL;
 	return name != NULL ? name : g_hash_table_lookup(table()->names, code);
 }
+
+const char *country_of_timezone(const char *tz)
+{
+	const char *dir = g_getenv("TZDIR") != NULL ? g_getenv("TZDIR") : "/usr/share/zoneinfo";
+	g_autofree char *path = g_build_filename(dir, "zone.tab", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	if (tz == NULL || !g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **line = lines; *line != NULL; line++) {
+		g_auto(GStrv) cols = g_strsplit(*line, "\t", 4);
+
+		/* "FI	+6010+02458	Europe/Helsinki": code, coordinates, zone. */
+		if (**line != '#' && g_strv_length(cols) >= 3 && strcmp(cols[2], tz) == 0)
+			return country_lookup(cols[0]);
+	}
+	return NULL;
+}
