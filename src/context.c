@@ -58,6 +58,8 @@ JsonObject *context_event(const Config *cfg, const char *lang)
 		const ConfigActivity *act = g_ptr_array_index(cfg->activities, cfg->activities->len - 1);
 		g_autofree char *day = g_strdup_printf("%02u/%02u", g_date_get_day(&second->gdate),
 						       g_date_get_month(&second->gdate));
+		g_autofree char *date = request_example_date(cfg);
+		g_autofree char *countries = request_example_countries(cfg);
 
 		for (guint i = 0; i < cfg->activities->len; i++) {
 			const ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
@@ -71,6 +73,8 @@ JsonObject *context_event(const Config *cfg, const char *lang)
 		set_text(o, "example_activity", act->id);
 		set_text(o, "example_day", day);
 		set_text(o, "example_weekday", lang_weekday(l, g_date_get_weekday(&first->gdate)));
+		set_text(o, "example_date", date);
+		set_text(o, "example_countries", countries);
 	}
 	for (guint i = 0; i < cfg->days->len; i++) {
 		const ConfigDay *d = g_ptr_array_index(cfg->days, i);

@@ -25,7 +25,8 @@ typedef enum {
  * address, first_day and last_day labels, days, each with its date, label,
  * title and activities (context_activity()), and examples from its own
  * programme for the answers' advice: example_activity (an id),
- * example_day ("16/09") and example_weekday ("Monday"). */
+ * example_day ("16/09"), example_weekday ("Monday"), example_date
+ * (request_example_date()) and example_countries ("FI, EE"). */
 JsonObject *context_event(const Config *cfg, const char *lang);
 
 /* Returns a new object describing activity @act in @lang: id, title, day,

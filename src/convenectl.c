@@ -776,6 +776,39 @@ static int cmd_backup(const char *path, Options *o)
 	return EX_OK;
 }
 
+/* Returns EX_OK when @clean (cleaned from @address, the argument as
+ * given; NULL when it is no address) is one of the organisers, for the
+ * organisers' digest, or a registered attendee, else EX_NOUSER (said on
+ * stderr), or EX_SOFTWARE when the store cannot be read. */
+static int digest_check_address(const Config *cfg, Store *store, gboolean organisers,
+				const char *address, const char *clean)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Attendee) a = NULL;
+	StoreTxn *txn;
+
+	if (clean != NULL && organisers &&
+	    g_strv_contains((const char *const *)cfg->organisers, clean))
+		return EX_OK;
+	if (clean != NULL && !organisers) {
+		txn = store_read_begin(store, &error);
+		if (txn != NULL) {
+			a = store_attendee_get(txn, clean, &error);
+			store_read_end(txn);
+		}
+		if (a != NULL)
+			return EX_OK;
+		if (error != NULL) {
+			say_error("digest", error);
+			return EX_SOFTWARE;
+		}
+	}
+	fprintf(stderr, "convenectl: %s is %s\n", address,
+		organisers ? "not an organiser's address in the configuration"
+			   : "not registered");
+	return EX_NOUSER;
+}
+
 /* "digest organisers|itinerary|programme [ADDRESS] [--date D] [--now T]". */
 static int cmd_digest(const char *path, int argc, char **argv)
 {
@@ -818,6 +851,15 @@ static int cmd_digest(const char *path, int argc, char **argv)
 	{
 		g_autofree char *clean = address != NULL ? text_clean_address(address) : NULL;
 
+		/* A digest goes to an organiser, an itinerary or a programme to
+		 * an attendee: anyone else is refused, never "0 queued". */
+		if (address != NULL) {
+			rc = digest_check_address(cfg, store, what == 0, address, clean);
+			if (rc != EX_OK) {
+				store_close(store);
+				return rc;
+			}
+		}
 		ok = schedule_by_hand(cfg, store, composer,
 				      what == 0   ? SCHEDULE_BY_HAND_DIGEST
 				      : what == 1 ? SCHEDULE_BY_HAND_ITINERARY

@@ -197,3 +197,39 @@ const char *country_name(const char *code, const char *lang)
 	name = names != NULL ? g_hash_table_lookup(names, code) : NULL;
 	return name != NULL ? name : g_hash_table_lookup(table()->names, code);
 }
+
+/* The time zone data's zone.tab ("FI	+6010+02458	Europe/Helsinki"):
+ * zone → code, read once; empty when the file is missing. */
+static GHashTable *zones(void)
+{
+	static GHashTable *by_zone;
+
+	if (g_once_init_enter(&by_zone)) {
+		const char *dir =
+		    g_getenv("TZDIR") != NULL ? g_getenv("TZDIR") : "/usr/share/zoneinfo";
+		g_autofree char *path = g_build_filename(dir, "zone.tab", NULL);
+		g_autofree char *text = NULL;
+		GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+		if (g_file_get_contents(path, &text, NULL, NULL)) {
+			g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+			for (char **line = lines; *line != NULL; line++) {
+				g_auto(GStrv) cols = g_strsplit(*line, "\t", 4);
+
+				if (**line != '#' && g_strv_length(cols) >= 3)
+					g_hash_table_replace(t, g_strdup(cols[2]),
+							     g_strdup(cols[0]));
+			}
+		}
+		g_once_init_leave(&by_zone, t);
+	}
+	return by_zone;
+}
+
+const char *country_of_timezone(const char *tz)
+{
+	const char *code = tz != NULL ? g_hash_table_lookup(zones(), tz) : NULL;
+
+	return code != NULL ? country_lookup(code) : NULL;
+}

@@ -13,3 +13,8 @@ const char *country_lookup(const char *text);
  * e.g. "fr": "Roumanie"), or in English when there is none or @lang is
  * NULL; NULL for an unknown code. Static. */
 const char *country_name(const char *code, const char *lang);
+
+/* Returns the ISO code (static) of the country whose time zone is @tz (an
+ * IANA name, "Europe/Helsinki" → "FI"), from the time zone data's
+ * zone.tab; NULL when the data does not name one. */
+const char *country_of_timezone(const char *tz);

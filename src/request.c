@@ -1345,9 +1345,7 @@ static char *event_span(const Config *cfg, const Language *l)
 	return lang_render(l, "formats", "span", args);
 }
 
-/* A date the event's languages would write as an example: its first day,
- * as people write it ("15/09"). */
-static char *example_date(const Config *cfg)
+char *request_example_date(const Config *cfg)
 {
 	const ConfigDay *first = g_ptr_array_index(cfg->days, 0);
 
@@ -1355,11 +1353,31 @@ static char *example_date(const Config *cfg)
 			       g_date_get_month(&first->gdate));
 }
 
+char *request_example_countries(const Config *cfg)
+{
+	g_autoptr(GPtrArray) codes = g_ptr_array_new();
+	const char *home = country_of_timezone(cfg->event_timezone);
+
+	if (home != NULL)
+		g_ptr_array_add(codes, (gpointer)home);
+	for (guint i = 0; i < cfg->activities->len && codes->len < 3; i++) {
+		const ConfigActivity *a = g_ptr_array_index(cfg->activities, i);
+
+		for (char **c = a->countries; *c != NULL && codes->len < 3; c++)
+			if (!g_ptr_array_find_with_equal_func(codes, *c, g_str_equal, NULL))
+				g_ptr_array_add(codes, *c);
+	}
+	g_ptr_array_add(codes, NULL);
+	return g_strjoinv(", ", (char **)codes->pdata);
+}
+
 char *request_accepted(const Field *f, const Config *cfg, const char *lang)
 {
 	const Language *l = config_language(cfg, lang);
 	g_autoptr(JsonObject) args = json_object_new();
-	g_autofree char *choices = NULL, *example = example_date(cfg);
+	g_autofree char *choices = NULL;
+	g_autofree char *example = f->type == FIELD_COUNTRY ? request_example_countries(cfg)
+							    : request_example_date(cfg);
 	char *text;
 
 	if (f->type == FIELD_LANGUAGE)
@@ -1388,6 +1406,11 @@ char *request_problem_describe(const RequestProblem *p, const Config *cfg, const
 		json_object_set_string_member(args, "field", field_label(f, l));
 		accepted = request_accepted(f, cfg, lang);
 		json_object_set_string_member(args, "accepted", accepted);
+	}
+	if (strcmp(p->code, "unknown-country") == 0) {
+		g_autofree char *example = request_example_countries(cfg);
+
+		json_object_set_string_member(args, "example", example);
 	}
 	if (strcmp(p->code, "unknown-day") == 0) {
 		g_autofree char *span = event_span(cfg, l);

@@ -84,6 +84,13 @@ void request_add_field_problem(GPtrArray *list, guint line, const char *code, co
  * 15 September 2025 to Wednesday 17 September 2025". */
 char *request_problem_describe(const RequestProblem *p, const Config *cfg, const char *lang);
 
+/* Examples from the event's own configuration, for the sentences that
+ * advise people: a date as people write it (its first day, "15/09"), and
+ * the codes of the countries it names (its time zone's, then those its
+ * activities are open to: "FI, EE"; "" when none). Free them. */
+char *request_example_date(const Config *cfg);
+char *request_example_countries(const Config *cfg);
+
 /* Returns what field @f accepts, in @lang ("one of: S, M, L, XL"). */
 char *request_accepted(const Field *f, const Config *cfg, const char *lang);
 

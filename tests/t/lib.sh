@@ -74,7 +74,7 @@ write_mail() {
 	from=$1 subject=$2 body=$3
 	shift 3
 	{
-		printf 'From: %s\nTo: register@campus.example.org\nSubject: %s\n' "$from" "$subject"
+		printf 'From: %s\nTo: %s\nSubject: %s\n' "$from" "${EVENT_ADDRESS:-register@campus.example.org}" "$subject"
 		printf 'Message-ID: <%s@test.example>\n' "$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 		for h in "$@"; do printf '%s\n' "$h"; done
 		printf 'Content-Type: text/plain; charset=UTF-8\n\n'

@@ -12,8 +12,13 @@
 
 Config *campus_load(const char *extra)
 {
+	return campus_load_event("etc/convene.conf", extra);
+}
+
+Config *campus_load_event(const char *file, const char *extra)
+{
 	const char *top = g_getenv("top_srcdir") != NULL ? g_getenv("top_srcdir") : ".";
-	g_autofree char *shipped = g_build_filename(top, "etc", "convene.conf", NULL);
+	g_autofree char *shipped = g_build_filename(top, file, NULL);
 	g_autofree char *templates = g_build_filename(top, "templates", NULL);
 	g_autofree char *text = NULL, *path = NULL;
 	g_autoptr(GString) conf = NULL;

@@ -8,3 +8,7 @@
 /* Returns etc/convene.conf with its templates those of $top_srcdir and
  * @extra (configuration text, "" for none) appended; asserts it loads. */
 Config *campus_load(const char *extra);
+
+/* As campus_load(), from @file (relative to $top_srcdir) in place of
+ * etc/convene.conf: another event, with the same templates. */
+Config *campus_load_event(const char *file, const char *extra);
