@@ -25,3 +25,10 @@
 gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *before,
 			  Attendee *after, gint64 now, GPtrArray *refused, GPtrArray *promoted,
 			  GError **error);
+
+/* Gives every place free beside a waiting list (a capacity raised, or
+ * made unlimited, since the list formed) to those waiting, in arrival
+ * order, in @txn: their registrations are updated and their addresses
+ * added to @promoted (char *, each once). */
+gboolean places_promote_waiting(StoreTxn *txn, const Config *cfg, gint64 now,
+				GPtrArray *promoted, GError **error);
