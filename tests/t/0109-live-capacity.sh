@@ -5,7 +5,7 @@
 # place. check-config compares the configuration with the registrations it
 # will serve, and the templates with the contexts they get.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 form() { # NAME ACTIVITIES
 	printf 'Name: %s\nOrganisation: Test Org\nCountry: FI\nActivities: %s\n' "$1" "$2"
@@ -78,6 +78,7 @@ ctl check-config
 check 'an activity removed while held: an error, exit 78' test "$status" = 78
 check 'naming the activity and who holds it' grep -q 'activity "visit-le-poool" is no longer in the configuration (removed or renamed), but attendees hold it: anna@example.fi, bela@example.fi, cora@example.fi, dana@example.fi, eve@example.fi, fred@example.fi' "$T/err"
 check 'no "configuration OK"' test ! -s "$T/out"
+check 'convened refuses to start on it' sh -c "timeout 30 '$top_builddir/src/convened' -f --now '$now' >'$T/daemon.log' 2>&1; test \$? = 78 && grep -q 'visit-le-poool' '$T/daemon.log'"
 
 # --- a template typo --------------------------------------------------------
 cp "$T/with-countries.conf" "$T/convene.conf"
