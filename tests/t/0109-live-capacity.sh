@@ -5,7 +5,7 @@
 # place. check-config compares the configuration with the registrations it
 # will serve, and the templates with the contexts they get.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 26
 
 form() { # NAME ACTIVITIES
 	printf 'Name: %s\nOrganisation: Test Org\nCountry: FI\nActivities: %s\n' "$1" "$2"
@@ -49,22 +49,50 @@ run
 ctl queue --format json
 check 'a run with nothing raised promotes nobody again' jq -e '[.[] | select(.kind == "promoted")] | length == 3' "$T/out"
 
+# --- convened: at a reload ------------------------------------------------------
+DAEMON_PID=
+trap '[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null; cleanup' EXIT
+"$top_builddir/src/convened" -f --now "$now" >"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 100); do grep -q 'event=started' "$T/daemon.log" && break; sleep 0.1; done
+cp "$T/convene.conf" "$T/before-reload.conf"
+set_activity visit-le-poool capacity 6
+kill -HUP "$DAEMON_PID"
+fred_promoted() {
+	for _ in $(seq 100); do
+		ctl show fred@example.fi --format json
+		jq -e '.activities == ["visit-le-poool"]' "$T/out" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check 'convened: SIGHUP with a higher capacity promotes the one waiting' fred_promoted
+check 'and says so in its log' grep -q 'event=capacity-promoted.*people=1' "$T/daemon.log"
+awk '/^activity "visit-le-poool"/ { skip = 1 } !skip { print } skip && /^}/ { skip = 0 }' "$T/before-reload.conf" >"$T/convene.conf"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 50); do grep -q 'event=reload-refused' "$T/daemon.log" && break; sleep 0.1; done
+check 'a reload that removes a held activity is refused, and logged' grep -q 'event=reload-refused.*visit-le-poool' "$T/daemon.log"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"
+DAEMON_PID=
+cp "$T/before-reload.conf" "$T/convene.conf"
+
 # --- a capacity lowered ------------------------------------------------------
 set_activity visit-le-poool capacity 3
 ctl check-config
 check 'check-config: a capacity below the places taken is a warning, exit 0' test "$status" = 0
 cap_line=$(awk '/^activity "visit-le-poool"/ { on = 1 } on && $1 == "capacity" { print NR; exit }' "$T/convene.conf")
-check 'with its line, the activity and the count' grep -q "convene.conf:$cap_line: warning: activity \"visit-le-poool\": capacity 3 is below the 5 places taken" "$T/err"
+check 'with its line, the activity and the count' grep -q "convene.conf:$cap_line: warning: activity \"visit-le-poool\": capacity 3 is below the 6 places taken" "$T/err"
 check 'and still "configuration OK"' grep -q 'configuration OK' "$T/out"
 run
 ctl export --format json
-check 'nobody loses a place' jq -e '[.[] | select(.activities | index("visit-le-poool"))] | length == 5' "$T/out"
+check 'nobody loses a place' jq -e '[.[] | select(.activities | index("visit-le-poool"))] | length == 6' "$T/out"
 ctl digest organisers --now "$now"
 run
 body_of "$(notice_to events@bretagne-next.example.org '^Preview')" >"$T/digest.txt"
-check 'the organisers digest reports it' grep -q 'Le Poool / La French Tech Rennes: 5 places taken, 2 more than its capacity of 3' "$T/digest.txt"
+check 'the organisers digest reports it' grep -q 'Le Poool / La French Tech Rennes: 6 places taken, 3 more than its capacity of 3' "$T/digest.txt"
 part_of "$(notice_to events@bretagne-next.example.org '^Preview')" text/html >"$T/digest.html"
-check 'its HTML too' grep -q '5 places taken, 2 more than its capacity of 3' "$T/digest.html"
+check 'its HTML too' grep -q '6 places taken, 3 more than its capacity of 3' "$T/digest.html"
 
 # --- a country limit that now excludes holders ------------------------------
 awk '/^activity "visit-le-poool"/ { print; print "\tcountries = {\"RO\"}"; next } { print }' "$T/convene.conf" >"$T/c.new" && mv "$T/c.new" "$T/convene.conf"
