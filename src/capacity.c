@@ -87,9 +87,9 @@ gboolean capacity_apply(Store *store, const Config *cfg, Composer *composer, gin
 
 typedef struct {
 	const Config *cfg;
-	GHashTable *gone;     /* activity id no longer declared → GPtrArray of emails */
+	GHashTable *gone;      /* activity id no longer declared → GPtrArray of emails */
 	GHashTable *gone_days; /* likewise for days ("YYYY-MM-DD") */
-	GHashTable *excluded; /* activity id → GPtrArray of emails its countries now exclude */
+	GHashTable *excluded;  /* activity id → GPtrArray of emails its countries now exclude */
 } Check;
 
 static void note(GHashTable *table, const char *key, const char *email)
@@ -143,7 +143,6 @@ static char *who_of(GPtrArray *who)
 	return g_strjoinv(", ", (char **)who->pdata);
 }
 
-
 /* Reports each @what (activity, day) of @gone, in order, with whom. The
  * configuration no longer has a line for it: the file is named alone. */
 static void report_gone(const Config *cfg, GHashTable *gone, const char *what, GString *errors)
@@ -155,18 +154,20 @@ static void report_gone(const Config *cfg, GHashTable *gone, const char *what, G
 	for (guint i = 0; i < n; i++) {
 		g_autofree char *who = who_of(g_hash_table_lookup(gone, keys[i]));
 
-		g_string_append_printf(errors,
-				       "%s: %s \"%s\" is no longer in the configuration (removed or "
-				       "renamed), but attendees hold it: %s\n",
-				       cfg->file, what, keys[i], who);
+		g_string_append_printf(
+		    errors,
+		    "%s: %s \"%s\" is no longer in the configuration (removed or "
+		    "renamed), but attendees hold it: %s\n",
+		    cfg->file, what, keys[i], who);
 	}
 }
 
 gboolean capacity_check(StoreTxn *txn, const Config *cfg, GString *errors, GString *warnings,
 			GError **error)
 {
-	Check c = {cfg, g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      (GDestroyNotify)g_ptr_array_unref),
+	Check c = {cfg,
+		   g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)g_ptr_array_unref),
 		   g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)g_ptr_array_unref),
 		   g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -180,11 +181,11 @@ gboolean capacity_check(StoreTxn *txn, const Config *cfg, GString *errors, GStri
 		if (!store_places_get(txn, act->id, &p, error))
 			goto out;
 		if (act->capacity != 0 && p.taken > act->capacity)
-			g_string_append_printf(warnings,
-					       "%s:%d: warning: activity \"%s\": capacity %u is below the "
-					       "%u places taken (nobody loses theirs)\n",
-					       cfg->file, act->capacity_line, act->id, act->capacity,
-					       p.taken);
+			g_string_append_printf(
+			    warnings,
+			    "%s:%d: warning: activity \"%s\": capacity %u is below the "
+			    "%u places taken (nobody loses theirs)\n",
+			    cfg->file, act->capacity_line, act->id, act->capacity, p.taken);
 	}
 	if (!store_attendee_foreach(txn, check_attendee, &c, error))
 		goto out;
@@ -196,10 +197,11 @@ gboolean capacity_check(StoreTxn *txn, const Config *cfg, GString *errors, GStri
 		g_autofree char *who = list != NULL ? who_of(list) : NULL;
 
 		if (who != NULL)
-			g_string_append_printf(warnings,
-					       "%s:%d: warning: activity \"%s\": countries now exclude "
-					       "attendees holding it: %s\n",
-					       cfg->file, act->countries_line, act->id, who);
+			g_string_append_printf(
+			    warnings,
+			    "%s:%d: warning: activity \"%s\": countries now exclude "
+			    "attendees holding it: %s\n",
+			    cfg->file, act->countries_line, act->id, who);
 	}
 	ok = TRUE;
 out:

@@ -35,5 +35,4 @@ gboolean capacity_check_store(Store *store, const Config *cfg, GString *errors, 
  * read-only (nothing changes there, and convened may run beside it); a
  * directory without a store has nothing to compare and passes. FALSE with
  * @error when the store is there but cannot be read. */
-gboolean capacity_check_dir(const Config *cfg, GString *errors, GString *warnings,
-			    GError **error);
+gboolean capacity_check_dir(const Config *cfg, GString *errors, GString *warnings, GError **error);

@@ -245,7 +245,8 @@ JsonArray *context_waitlist(const Config *cfg, const Attendee *a, const char *la
 	JsonArray *list = json_array_new();
 
 	for (guint i = 0; i < a->waitlist->len; i++) {
-		const ConfigActivity *act = config_activity_find(cfg, g_ptr_array_index(a->waitlist, i));
+		const ConfigActivity *act =
+		    config_activity_find(cfg, g_ptr_array_index(a->waitlist, i));
 		JsonObject *item;
 
 		if (act == NULL)

@@ -38,8 +38,8 @@ static void add_once(GPtrArray *list, const char *s)
  * the caller is writing: when its turn comes its place is counted and
  * *@self_promoted set, but its record is left to the caller. */
 static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActivity *act,
-			      StorePlaces *p, gint64 now, const char *self,
-			      gboolean *self_promoted, GPtrArray *promoted, GError **error)
+			      StorePlaces *p, gint64 now, const char *self, gboolean *self_promoted,
+			      GPtrArray *promoted, GError **error)
 {
 	while (p->waiting > 0 && (act->capacity == 0 || p->taken < act->capacity)) {
 		g_autofree char *email = NULL;
@@ -77,8 +77,8 @@ static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActi
 	return TRUE;
 }
 
-gboolean places_promote_waiting(StoreTxn *txn, const Config *cfg, gint64 now,
-				GPtrArray *promoted, GError **error)
+gboolean places_promote_waiting(StoreTxn *txn, const Config *cfg, gint64 now, GPtrArray *promoted,
+				GError **error)
 {
 	for (guint k = 0; k < cfg->activities->len; k++) {
 		const ConfigActivity *act = g_ptr_array_index(cfg->activities, k);
@@ -146,7 +146,8 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 			if (!promote_first(txn, cfg, act, &p, now, after->email, &mine, promoted,
 					   error))
 				return FALSE;
-			if (!mine && p.waiting == 0 && (act->capacity == 0 || p.taken < act->capacity)) {
+			if (!mine && p.waiting == 0 &&
+			    (act->capacity == 0 || p.taken < act->capacity)) {
 				if (waiting &&
 				    !store_waiting_remove(txn, act->id, &p, after->email, error))
 					return FALSE;

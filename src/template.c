@@ -611,15 +611,17 @@ static void check_nodes(const GPtrArray *nodes, GPtrArray *scopes, const char *f
 	for (guint i = 0; i < nodes->len; i++) {
 		const Node *n = g_ptr_array_index(nodes, i);
 		JsonNode *value;
-		gboolean pushed = FALSE;
+		gboolean known, pushed = FALSE;
 
 		if (n->kind == NODE_TEXT || n->path == NULL)
 			continue;
-		value = owner_scope(scopes, n) != NULL ? lookup(scopes, n) : NULL;
-		if (owner_scope(scopes, n) != NULL && value == NULL)
-			g_string_append_printf(problems, "%s:%u: {{%s%s}}: no such %s here\n", file,
-					       n->line, n->kind == NODE_VARIABLE ? "" : section_sigil(n),
-					       n->text, n->kind == NODE_VARIABLE ? "variable" : "section");
+		known = owner_scope(scopes, n) != NULL;
+		value = known ? lookup(scopes, n) : NULL;
+		if (known && value == NULL)
+			g_string_append_printf(
+			    problems, "%s:%u: {{%s%s}}: no such %s here\n", file, n->line,
+			    n->kind == NODE_VARIABLE ? "" : section_sigil(n), n->text,
+			    n->kind == NODE_VARIABLE ? "variable" : "section");
 		if (n->kind != NODE_SECTION) {
 			if (n->children != NULL)
 				check_nodes(n->children, scopes, file, problems);

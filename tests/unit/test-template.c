@@ -471,9 +471,10 @@ static void test_check_names(void)
 	    "{{#attendee.wait}}x{{/attendee.wait}}{{^attendee.name}}y{{/attendee.name}}\n"
 	    "{{token}} {{itinerary.calendar}} {{attendee.name}} {{.}}\n",
 	    "t.txt", &error);
-	g_autoptr(JsonObject) ctx = context("{\"event\": {\"name\": \"E\"}, \"attendee\": {\"name\": "
-					    "\"A\", \"fields\": [{\"label\": \"L\", \"value\": "
-					    "\"V\", \"labl\": {}}]}}");
+	g_autoptr(JsonObject) ctx =
+	    context("{\"event\": {\"name\": \"E\"}, \"attendee\": {\"name\": "
+		    "\"A\", \"fields\": [{\"label\": \"L\", \"value\": "
+		    "\"V\", \"labl\": {}}]}}");
 	g_autoptr(GString) problems = g_string_new(NULL);
 
 	g_assert_no_error(error);
