@@ -19,7 +19,9 @@
  * programme order.
  *
  * An activity @after's country may not attend is dropped, its id added to
- * @refused. A place given up goes at once to the first person waiting for
+ * @refused. A newcomer never passes someone waiting: a place left free
+ * beside a waiting list goes to those on it, in order, and @after joins
+ * the end. A place given up goes at once to the first person waiting for
  * it, whose registration is updated in @txn and whose address is added to
  * @promoted (each address once). @refused and @promoted hold char *. */
 gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *before,
