@@ -67,6 +67,7 @@ fred_promoted() {
 	return 1
 }
 check 'convened: SIGHUP with a higher capacity promotes the one waiting' fred_promoted
+for _ in $(seq 50); do grep -q 'event=capacity-promoted' "$T/daemon.log" && break; sleep 0.1; done
 check 'and says so in its log' grep -q 'event=capacity-promoted.*people=1' "$T/daemon.log"
 awk '/^activity "visit-le-poool"/ { skip = 1 } !skip { print } skip && /^}/ { skip = 0 }' "$T/before-reload.conf" >"$T/convene.conf"
 kill -HUP "$DAEMON_PID"
