@@ -131,9 +131,64 @@ JsonArray *compose_form(Composer *c, const char *lang)
 	return json_array_ref(a);
 }
 
+/* A registration with a value in every field it can show, a day, a place
+ * and a waiting list: the attendee whose context the check walks. */
+static Attendee *sample_attendee(const Config *cfg)
+{
+	Attendee *a = attendee_new();
+	const ConfigDay *day = g_ptr_array_index(cfg->days, 0);
+
+	a->email = g_strdup(cfg->event_address);
+	a->name = g_strdup(cfg->event_name);
+	a->language = g_strdup(cfg->languages[0]);
+	a->status = ATTENDEE_CONFIRMED;
+	g_ptr_array_add(a->days, g_strdup(day->date));
+	if (cfg->activities->len > 0) {
+		const ConfigActivity *first = g_ptr_array_index(cfg->activities, 0);
+		const ConfigActivity *last =
+		    g_ptr_array_index(cfg->activities, cfg->activities->len - 1);
+
+		g_ptr_array_add(a->activities, g_strdup(first->id));
+		g_ptr_array_add(a->waitlist, g_strdup(last->id));
+	}
+	return a;
+}
+
+/* Checks the names of @kind's templates in @lang against the context the
+ * answers' code builds (context.c) for @sample: the event and the
+ * attendee, which every kind but the organisers' digest gets; what a kind
+ * adds beside them is taken on trust. The digest builds its own (digest.c,
+ * from the store), so its names are taken on trust too. */
+static void check_names(Composer *c, const Attendee *sample, const char *lang, const char *kind,
+			const Template *t, const Template *html, GString *problems)
+{
+	g_autoptr(JsonObject) ctx = json_object_new();
+	g_autofree char *txt = g_strconcat(kind, ".txt", NULL);
+	g_autofree char *htm = g_strconcat(kind, ".html", NULL);
+	g_autofree char *txt_path = g_build_filename(c->cfg->templates_dir, lang, txt, NULL);
+	g_autofree char *html_path = g_build_filename(c->cfg->templates_dir, lang, htm, NULL);
+
+	if (strcmp(kind, "organiser-digest") != 0) {
+		g_autofree guint *positions = g_new0(guint, sample->waitlist->len + 1);
+		JsonObject *a = context_attendee(c, c->cfg, sample, lang, CONTEXT_FULL);
+
+		for (guint i = 0; i < sample->waitlist->len; i++)
+			positions[i] = 1;
+		json_object_set_array_member(a, "waitlist_details",
+					     context_waitlist(c->cfg, sample, lang, positions));
+		json_object_set_object_member(ctx, "event", compose_event(c, lang));
+		json_object_set_object_member(ctx, "attendee", a);
+	}
+	tmpl_check_names(t, ctx, txt_path, problems);
+	if (html != NULL)
+		tmpl_check_names(html, ctx, html_path, problems);
+}
+
 gboolean compose_check_templates(const Config *cfg, GError **error)
 {
 	g_autoptr(GString) problems = g_string_new(NULL);
+	g_autoptr(Composer) composer = compose_new(cfg);
+	g_autoptr(Attendee) sample = sample_attendee(cfg);
 
 	for (char **lang = cfg->languages; *lang != NULL; lang++) {
 		for (const char *const *kind = compose_kinds; *kind != NULL; kind++) {
@@ -144,12 +199,14 @@ gboolean compose_check_templates(const Config *cfg, GError **error)
 			if (t != NULL && tmpl_html_exists(cfg->templates_dir, *lang, *kind))
 				html = tmpl_load_html(cfg->templates_dir, *lang, *kind, &e);
 			if (e != NULL)
-				g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "",
-						       e->message);
+				g_string_append_printf(problems, "%s\n", e->message);
+			else
+				check_names(composer, sample, *lang, *kind, t, html, problems);
 		}
 	}
 	if (problems->len == 0)
 		return TRUE;
+	g_string_truncate(problems, problems->len - 1);
 	g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, problems->str);
 	return FALSE;
 }

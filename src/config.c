@@ -663,6 +663,7 @@ static void read_days(Loader *ld, cfg_t *root, Config *cfg)
 
 		day->date = g_strdup(cfg_title(sec));
 		day->title = g_strdup(title != NULL ? title : "");
+		day->line = section_line(ld, sec);
 		g_ptr_array_add(cfg->days, day);
 		if (!parse_date(day->date, &day->gdate))
 			report(ld, sec, NULL, "not a date (YYYY-MM-DD)");
@@ -800,6 +801,9 @@ static ConfigActivity *read_activity(Loader *ld, cfg_t *sec, Config *cfg)
 		a->capacity = capacity;
 	a->aliases = read_aliases(ld, sec);
 	a->countries = read_countries(ld, sec);
+	a->line = section_line(ld, sec);
+	a->capacity_line = option_line(ld, sec, "capacity");
+	a->countries_line = option_line(ld, sec, "countries");
 	config_activity_fold_names(a);
 	return a;
 }

@@ -77,6 +77,7 @@ typedef struct {
 	char *date;  /* "YYYY-MM-DD" */
 	char *title;
 	GDate gdate;
+	int line;        /* where its section opens */
 } ConfigDay;
 
 typedef struct {
@@ -92,6 +93,9 @@ typedef struct {
 	GStrv countries; /* ISO codes, upper-case; empty = everyone; never NULL */
 	GStrv folded;    /* id, title, then aliases, through text_fold(): as
 			  * requests are compared with them; never NULL */
+	int line;           /* where its section opens */
+	int capacity_line;  /* where capacity is set, else where the section opens */
+	int countries_line; /* likewise for countries */
 } ConfigActivity;
 
 typedef struct _Config {

@@ -243,6 +243,25 @@ JsonObject *context_attendee(Composer *composer, const Config *cfg, const Attend
 	return o;
 }
 
+JsonArray *context_waitlist(const Config *cfg, const Attendee *a, const char *lang,
+			    const guint *positions)
+{
+	JsonArray *list = json_array_new();
+
+	for (guint i = 0; i < a->waitlist->len; i++) {
+		const ConfigActivity *act =
+		    config_activity_find(cfg, g_ptr_array_index(a->waitlist, i));
+		JsonObject *item;
+
+		if (act == NULL)
+			continue;
+		item = context_activity(cfg, act, lang);
+		json_object_set_int_member(item, "position", positions[i]);
+		json_array_add_object_element(list, item);
+	}
+	return list;
+}
+
 JsonArray *context_problems(const Config *cfg, const GPtrArray *list, const char *lang)
 {
 	JsonArray *arr = json_array_new();

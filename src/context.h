@@ -42,6 +42,12 @@ JsonObject *context_activity(const Config *cfg, const ConfigActivity *act, const
 JsonObject *context_attendee(Composer *composer, const Config *cfg, const Attendee *a,
 			     const char *lang, ContextAudience audience);
 
+/* Returns a new array of the activities @a waits for, each as
+ * context_activity() with its "position" from @positions (one per entry
+ * of a->waitlist, 1 for the first in line). */
+JsonArray *context_waitlist(const Config *cfg, const Attendee *a, const char *lang,
+			    const guint *positions);
+
 /* Returns @f's value for @a as its reader would read it in @lang: a
  * country's name and code, a date's label, "yes" in that language, the
  * titles of activities; "" when none. */

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "clock.h"
 #include "command.h"
 #include "compose.h"
@@ -224,17 +225,34 @@ static gboolean parse_options(int argc, char **argv, Options *o, const char *for
 	return TRUE;
 }
 
+/* Errors (the configuration, its templates, and what the store holds
+ * that it no longer declares) exit 78; warnings (a capacity below the
+ * places taken, a country limit that excludes attendees holding the
+ * activity) are printed and the configuration is still OK. */
 static int cmd_check_config(const char *path)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Config) cfg = config_load(path, &error);
+	g_autoptr(GString) errors = g_string_new(NULL);
+	g_autoptr(GString) warnings = g_string_new(NULL);
 
 	if (cfg == NULL) {
 		fprintf(stderr, "%s\n", error->message);
 		return EX_CONFIG;
 	}
 	if (!compose_check_templates(cfg, &error)) {
-		fprintf(stderr, "%s\n", error->message);
+		g_string_append_printf(errors, "%s\n", error->message);
+		g_clear_error(&error);
+	}
+	if (!capacity_check_dir(cfg, errors, warnings, &error)) {
+		g_string_append_printf(warnings,
+				       "%s: warning: cannot compare with the store there: %s\n",
+				       cfg->state_dir, error->message);
+		g_clear_error(&error);
+	}
+	fputs(warnings->str, stderr);
+	if (errors->len > 0) {
+		fputs(errors->str, stderr);
 		return EX_CONFIG;
 	}
 	printf("configuration OK\n");
@@ -273,6 +291,12 @@ static int cmd_run_once(const char *path, Options *o)
 		say_error("cannot read the token secret", error);
 		store_close(store);
 		return EX_CANTCREAT;
+	}
+	/* A capacity raised since the last run gives its places first. */
+	if (!capacity_apply(store, cfg, composer, clock_now_unix(), NULL, &error)) {
+		say_error("promote", error);
+		g_clear_error(&error);
+		status = EX_TEMPFAIL;
 	}
 	if (!intake_run(cfg, store, composer, secret, clock_now_unix(), &in, &error)) {
 		say_error("intake", error);

@@ -23,6 +23,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "clock.h"
 #include "compose.h"
 #include "config.h"
@@ -369,6 +370,37 @@ static void reconfigure_lmtp(Daemon *d)
 
 /* --- signals and reloading --------------------------------------------------- */
 
+/* Compares @cfg with the registrations in @store: logs each warning, and
+ * returns FALSE with every error in @error (the configuration is refused). */
+static gboolean check_state(Store *store, const Config *cfg, GError **error)
+{
+	g_autoptr(GString) errors = g_string_new(NULL);
+	g_autoptr(GString) warnings = g_string_new(NULL);
+	g_auto(GStrv) lines = NULL;
+
+	if (!capacity_check_store(store, cfg, errors, warnings, error))
+		return FALSE;
+	lines = g_strsplit(warnings->str, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		if (**l != '\0')
+			log_event(LOG_WARNING, "config-warning", "problem", *l, NULL);
+	if (errors->len == 0)
+		return TRUE;
+	g_string_truncate(errors, errors->len - 1);
+	g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, errors->str);
+	return FALSE;
+}
+
+/* Gives the places a raised capacity freed to those waiting; a failure
+ * is logged, and the next load tries again. */
+static void promote_waiting(Daemon *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!capacity_apply(d->store, d->cfg, d->composer, clock_now_unix(), NULL, &error))
+		log_event(LOG_ERR, "promote-failed", "reason", error->message, NULL);
+}
+
 static void daemon_reload(Daemon *d)
 {
 	g_autoptr(GError) error = NULL;
@@ -376,7 +408,8 @@ static void daemon_reload(Daemon *d)
 
 	d->reload_pending = FALSE;
 	cfg = config_load(d->config_path, &error);
-	if (cfg == NULL || !compose_check_templates(cfg, &error)) {
+	if (cfg == NULL || !compose_check_templates(cfg, &error) ||
+	    !check_state(d->store, cfg, &error)) {
 		log_event(LOG_ERR, "reload-refused", "file", d->config_path, "reason",
 			  error->message, NULL);
 		config_free(cfg);
@@ -392,6 +425,7 @@ static void daemon_reload(Daemon *d)
 	g_mutex_unlock(&d->cfg_lock);
 	config_free(old);
 	d->composer = compose_new(cfg);
+	promote_waiting(d);
 	reconfigure_lmtp(d);
 	if (!watch_intake(d, &error))
 		log_event(LOG_ERR, "watch-failed", "folder", cfg->intake_dir, "reason",
@@ -572,6 +606,11 @@ int main(int argc, char **argv)
 		status = EX_CANTCREAT;
 		goto out;
 	}
+	if (!check_state(d.store, d.cfg, &error)) {
+		log_text(LOG_ERR, error->message);
+		status = EX_CONFIG;
+		goto out;
+	}
 	if (d.cfg->lmtp != NULL) {
 		d.lmtp = lmtp_start(d.cfg, lmtp_deliver, &d, &error);
 		if (d.lmtp == NULL) {
@@ -581,6 +620,7 @@ int main(int argc, char **argv)
 		}
 	}
 	d.composer = compose_new(d.cfg);
+	promote_waiting(&d);
 	d.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGTERM, on_sigterm, &d);
 	g_unix_signal_add(SIGINT, on_sigterm, &d);

@@ -488,6 +488,30 @@ static JsonArray *activities_json(const Digest *d)
 	return arr;
 }
 
+/* The activities whose capacity was lowered below the places taken: nobody
+ * lost a place, and the organisers should know how many are over. */
+static JsonArray *overbooked_json(const Digest *d)
+{
+	JsonArray *arr = json_array_new();
+
+	for (guint i = 0; i < d->cfg->activities->len; i++) {
+		const ConfigActivity *act = g_ptr_array_index(d->cfg->activities, i);
+		const Places *p = &d->places[i];
+		JsonObject *o;
+
+		if (act->capacity == 0 || p->taken <= act->capacity)
+			continue;
+		o = json_object_new();
+		set_text(o, "id", act->id);
+		set_text(o, "title", act->title);
+		json_object_set_int_member(o, "taken", p->taken);
+		json_object_set_int_member(o, "capacity", act->capacity);
+		json_object_set_int_member(o, "over", p->taken - act->capacity);
+		json_array_add_object_element(arr, o);
+	}
+	return arr;
+}
+
 /* Lists the quarantine's new/ folder; *@fresh counts the names no daily
  * digest reported yet, which a @scheduled digest marks reported. */
 static JsonObject *quarantine_json(const Digest *d, StoreTxn *txn, gint64 now, GError **error)
@@ -658,6 +682,7 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	json_object_set_object_member(ctx, "totals", totals);
 	json_object_set_array_member(ctx, "days", days_json(d));
 	json_object_set_array_member(ctx, "activities", activities_json(d));
+	json_object_set_array_member(ctx, "overbooked", overbooked_json(d));
 	json_object_set_array_member(ctx, "countries", counts_json(d->countries, TRUE, d->lang));
 	{
 		JsonArray *answers = answers_json(d);

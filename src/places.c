@@ -33,9 +33,13 @@ static void add_once(GPtrArray *list, const char *s)
 		g_ptr_array_add(list, g_strdup(s));
 }
 
-/* Gives the places @act has free to those first in its waiting list. */
+/* Gives the places @act has free to those first in its waiting list, in
+ * arrival order. @self, when not NULL, is the address whose registration
+ * the caller is writing: when its turn comes its place is counted and
+ * *@self_promoted set, but its record is left to the caller. */
 static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActivity *act,
-			      StorePlaces *p, gint64 now, GPtrArray *promoted, GError **error)
+			      StorePlaces *p, gint64 now, const char *self, gboolean *self_promoted,
+			      GPtrArray *promoted, GError **error)
 {
 	while (p->waiting > 0 && (act->capacity == 0 || p->taken < act->capacity)) {
 		g_autofree char *email = NULL;
@@ -46,6 +50,11 @@ static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActi
 			return FALSE;
 		if (email == NULL)
 			break;
+		if (self != NULL && strcmp(email, self) == 0) {
+			p->taken++;
+			*self_promoted = TRUE;
+			continue;
+		}
 		next = store_attendee_get(txn, email, &e);
 		if (e != NULL) {
 			g_propagate_error(error, e);
@@ -64,6 +73,24 @@ static gboolean promote_first(StoreTxn *txn, const Config *cfg, const ConfigActi
 			return FALSE;
 		p->taken++;
 		add_once(promoted, email);
+	}
+	return TRUE;
+}
+
+gboolean places_promote_waiting(StoreTxn *txn, const Config *cfg, gint64 now, GPtrArray *promoted,
+				GError **error)
+{
+	for (guint k = 0; k < cfg->activities->len; k++) {
+		const ConfigActivity *act = g_ptr_array_index(cfg->activities, k);
+		StorePlaces p;
+
+		if (!store_places_get(txn, act->id, &p, error))
+			return FALSE;
+		if (p.waiting == 0 || (act->capacity != 0 && p.taken >= act->capacity))
+			continue;
+		if (!promote_first(txn, cfg, act, &p, now, NULL, NULL, promoted, error) ||
+		    !store_places_put(txn, act->id, &p, error))
+			return FALSE;
 	}
 	return TRUE;
 }
@@ -105,20 +132,36 @@ gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *befo
 			return FALSE;
 		if (held) {
 			p.taken = p.taken > 0 ? p.taken - 1 : 0;
-			if (!promote_first(txn, cfg, act, &p, now, promoted, error))
+			if (!promote_first(txn, cfg, act, &p, now, NULL, NULL, promoted, error))
 				return FALSE;
 		} else if (waiting && !wants) {
 			if (!store_waiting_remove(txn, act->id, &p, after->email, error))
 				return FALSE;
-		} else if (act->capacity == 0 || p.taken < act->capacity) {
-			if (waiting && !store_waiting_remove(txn, act->id, &p, after->email, error))
-				return FALSE;
-			p.taken++;
-			g_ptr_array_add(after->activities, g_strdup(act->id));
 		} else {
-			if (!waiting && !store_waiting_add(txn, act->id, &p, after->email, error))
+			gboolean mine = FALSE;
+
+			/* A free place goes to those who waited first: one left
+			 * free beside a waiting list (a capacity raised before it
+			 * was read) is theirs, and a newcomer queues behind them. */
+			if (!promote_first(txn, cfg, act, &p, now, after->email, &mine, promoted,
+					   error))
 				return FALSE;
-			g_ptr_array_add(after->waitlist, g_strdup(act->id));
+			if (!mine && p.waiting == 0 &&
+			    (act->capacity == 0 || p.taken < act->capacity)) {
+				if (waiting &&
+				    !store_waiting_remove(txn, act->id, &p, after->email, error))
+					return FALSE;
+				p.taken++;
+				mine = TRUE;
+			}
+			if (mine)
+				g_ptr_array_add(after->activities, g_strdup(act->id));
+			else {
+				if (!waiting &&
+				    !store_waiting_add(txn, act->id, &p, after->email, error))
+					return FALSE;
+				g_ptr_array_add(after->waitlist, g_strdup(act->id));
+			}
 		}
 		if (!store_places_put(txn, act->id, &p, error))
 			return FALSE;

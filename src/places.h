@@ -19,9 +19,18 @@
  * programme order.
  *
  * An activity @after's country may not attend is dropped, its id added to
- * @refused. A place given up goes at once to the first person waiting for
+ * @refused. A newcomer never passes someone waiting: a place left free
+ * beside a waiting list goes to those on it, in order, and @after joins
+ * the end. A place given up goes at once to the first person waiting for
  * it, whose registration is updated in @txn and whose address is added to
  * @promoted (each address once). @refused and @promoted hold char *. */
 gboolean places_reconcile(StoreTxn *txn, const Config *cfg, const Attendee *before,
 			  Attendee *after, gint64 now, GPtrArray *refused, GPtrArray *promoted,
 			  GError **error);
+
+/* Gives every place free beside a waiting list (a capacity raised, or
+ * made unlimited, since the list formed) to those waiting, in arrival
+ * order, in @txn: their registrations are updated and their addresses
+ * added to @promoted (char *, each once). */
+gboolean places_promote_waiting(StoreTxn *txn, const Config *cfg, gint64 now,
+				GPtrArray *promoted, GError **error);

@@ -36,27 +36,22 @@ const char *reply_language_of(Reply *r, const Attendee *a)
 static gboolean waitlist_json(Reply *r, JsonObject *o, const Attendee *a, const char *lang,
 			      GError **error)
 {
-	JsonArray *list = json_array_new();
+	g_autofree guint *positions = g_new0(guint, a->waitlist->len + 1);
 
-	json_object_set_array_member(o, "waitlist_details", list);
 	for (guint i = 0; i < a->waitlist->len; i++) {
-		const ConfigActivity *act =
-		    config_activity_find(r->ctx->cfg, g_ptr_array_index(a->waitlist, i));
+		const char *id = g_ptr_array_index(a->waitlist, i);
 		GError *e = NULL;
-		guint position;
-		JsonObject *item;
 
-		if (act == NULL)
+		if (config_activity_find(r->ctx->cfg, id) == NULL)
 			continue;
-		position = store_waiting_position(r->txn, act->id, a->email, &e);
+		positions[i] = store_waiting_position(r->txn, id, a->email, &e);
 		if (e != NULL) {
 			g_propagate_error(error, e);
 			return FALSE;
 		}
-		item = context_activity(r->ctx->cfg, act, lang);
-		json_object_set_int_member(item, "position", position);
-		json_array_add_object_element(list, item);
 	}
+	json_object_set_array_member(o, "waitlist_details",
+				     context_waitlist(r->ctx->cfg, a, lang, positions));
 	return TRUE;
 }
 

@@ -402,22 +402,21 @@ static gboolean store_file_check(Store *store, GError **error)
 
 static gboolean outbox_index_build(StoreTxn *txn, gpointer data, GError **error);
 
-Store *store_open(const char *dir, GError **error)
+/* Returns a new Store for @dir with its tables named, in @tables (of
+ * STORE_TABLES), nothing opened yet. */
+#define STORE_TABLES 17
+static Store *store_alloc(const char *dir, Table *tables[STORE_TABLES])
 {
 	Store *store = g_new0(Store, 1);
-	Table *tables[] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
-			   &store->rate,      &store->places, &store->pending,
-			   &store->waiting,   &store->waiting_at,
-			   &store->marks,     &store->journal,
-			   &store->itineraries, &store->due,
-			   &store->messages,  &store->drafts,
-			   &store->outbox_due, &store->outbox_sent};
-	MDB_txn *txn = NULL;
-	MDB_val indexed_key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED}, val;
-	gboolean ok = FALSE, indexed;
-	int dead;
-	int rc;
+	Table *all[STORE_TABLES] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
+				    &store->rate,      &store->places, &store->pending,
+				    &store->waiting,   &store->waiting_at,
+				    &store->marks,     &store->journal,
+				    &store->itineraries, &store->due,
+				    &store->messages,  &store->drafts,
+				    &store->outbox_due, &store->outbox_sent};
 
+	memcpy(tables, all, sizeof(all));
 	store->dir = g_strdup(dir);
 	store->attendees.name = "attendees";
 	store->seen.name = "seen";
@@ -440,6 +439,66 @@ Store *store_open(const char *dir, GError **error)
 	store->drafts.numeric = TRUE;
 	store->outbox_due.name = "outbox_due";
 	store->outbox_sent.name = "outbox_sent";
+	return store;
+}
+
+Store *store_open_readonly(const char *dir, GError **error)
+{
+	g_autofree char *path = g_build_filename(dir, "data.mdb", NULL);
+	Table *tables[STORE_TABLES];
+	Store *store;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+		return NULL;
+	store = store_alloc(dir, tables);
+	if (!store_file_check(store, error))
+		goto fail;
+	rc = mdb_env_create(&store->env);
+	if (rc != 0) {
+		store->env = NULL;
+		set_mdb_error(error, store, rc, "create an environment");
+		goto fail;
+	}
+	rc = mdb_env_set_maxdbs(store->env, STORE_TABLES);
+	if (rc == 0)
+		rc = mdb_env_open(store->env, dir, MDB_RDONLY, 0600);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "open the environment");
+		goto fail;
+	}
+	store->max_key = mdb_env_get_maxkeysize(store->env);
+	if (!txn_begin(store, MDB_RDONLY, &txn, error))
+		goto fail;
+	for (guint i = 0; i < STORE_TABLES; i++) {
+		rc = mdb_dbi_open(txn, tables[i]->name, 0, &tables[i]->dbi);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			set_mdb_error(error, store, rc, "open database %s", tables[i]->name);
+			goto fail;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "open the databases");
+		goto fail;
+	}
+	return store;
+fail:
+	store_close(store);
+	return NULL;
+}
+
+Store *store_open(const char *dir, GError **error)
+{
+	Table *tables[STORE_TABLES];
+	Store *store = store_alloc(dir, tables);
+	MDB_txn *txn = NULL;
+	MDB_val indexed_key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED}, val;
+	gboolean ok = FALSE, indexed;
+	int dead;
+	int rc;
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;

@@ -31,6 +31,14 @@ typedef struct _StoreTxn StoreTxn;
  * store_close(). */
 Store *store_open(const char *dir, GError **error);
 
+/* Opens the store kept in directory @dir for reading only, changing
+ * nothing there (no upgrade, no table created): for check-config, beside
+ * a running convened. Returns NULL with @error unset when @dir holds no
+ * store, NULL with @error set when it cannot be read (or is damaged, or
+ * from a version that has not made all its tables). Free with
+ * store_close(). */
+Store *store_open_readonly(const char *dir, GError **error);
+
 void store_close(Store *store);
 
 /* Writes a consistent, compacted copy of the whole store to the file

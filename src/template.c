@@ -590,6 +590,67 @@ static void render_nodes(const GPtrArray *nodes, GPtrArray *scopes, GString *out
 	}
 }
 
+/* --- checking names against a sample context --------------------------------- */
+
+/* Finds the scope where @n's first part is, innermost first; NULL when no
+ * scope has it. */
+static JsonObject *owner_scope(GPtrArray *scopes, const Node *n)
+{
+	for (guint i = scopes->len; i-- > 0;) {
+		JsonObject *scope = as_object(g_ptr_array_index(scopes, i));
+
+		if (scope != NULL && json_object_has_member(scope, n->path[0]))
+			return scope;
+	}
+	return NULL;
+}
+
+static void check_nodes(const GPtrArray *nodes, GPtrArray *scopes, const char *file,
+			GString *problems)
+{
+	for (guint i = 0; i < nodes->len; i++) {
+		const Node *n = g_ptr_array_index(nodes, i);
+		JsonNode *value;
+		gboolean known, pushed = FALSE;
+
+		if (n->kind == NODE_TEXT || n->path == NULL)
+			continue;
+		known = owner_scope(scopes, n) != NULL;
+		value = known ? lookup(scopes, n) : NULL;
+		if (known && value == NULL)
+			g_string_append_printf(
+			    problems, "%s:%u: {{%s%s}}: no such %s here\n", file, n->line,
+			    n->kind == NODE_VARIABLE ? "" : section_sigil(n), n->text,
+			    n->kind == NODE_VARIABLE ? "variable" : "section");
+		if (n->kind != NODE_SECTION) {
+			if (n->children != NULL)
+				check_nodes(n->children, scopes, file, problems);
+			continue;
+		}
+		/* Inside a list, names are checked against its first element. */
+		if (value != NULL && JSON_NODE_HOLDS_ARRAY(value) &&
+		    json_array_get_length(json_node_get_array(value)) > 0)
+			value = json_array_get_element(json_node_get_array(value), 0);
+		if (value != NULL && JSON_NODE_HOLDS_OBJECT(value)) {
+			g_ptr_array_add(scopes, value);
+			pushed = TRUE;
+		}
+		check_nodes(n->children, scopes, file, problems);
+		if (pushed)
+			g_ptr_array_remove_index(scopes, scopes->len - 1);
+	}
+}
+
+void tmpl_check_names(const Template *t, JsonObject *ctx, const char *file, GString *problems)
+{
+	g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), ctx);
+	g_autoptr(GPtrArray) scopes = g_ptr_array_new();
+
+	g_ptr_array_add(scopes, root);
+	check_nodes(t->subject, scopes, file, problems);
+	check_nodes(t->body, scopes, file, problems);
+}
+
 /* Folds a rendered subject onto one line: a header must not be split by a
  * value that happens to hold a line break. */
 static char *one_line(const char *s)

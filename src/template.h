@@ -57,4 +57,12 @@ void tmpl_free(Template *t);
  * body through @subject and @body, both newly allocated. */
 void tmpl_render(const Template *t, JsonObject *ctx, char **subject, char **body);
 
+/* Checks the names in @t against @ctx, a sample of the context its kind
+ * gets, appending "FILE:LINE: ..." (@file names the template) to
+ * @problems for each one that is not there. A name whose first part no
+ * scope has is taken on trust (the sample may lack what one kind adds);
+ * once that part is found, the rest of the name must follow, and inside a
+ * section over a list names are checked against the list's first element. */
+void tmpl_check_names(const Template *t, JsonObject *ctx, const char *file, GString *problems);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Template, tmpl_free)

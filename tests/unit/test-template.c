@@ -458,6 +458,34 @@ static void test_load_refuses_paths(void)
 	}
 }
 
+/* Names are checked against a sample context: a typo under a member the
+ * sample has is reported with its line; a name whose first part the
+ * sample lacks is taken on trust; inside a list, the first element. */
+static void test_check_names(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Template) t = tmpl_new_from_string(
+	    "Subject: {{event.nmae}}\n"
+	    "Dear {{attendee.nmae}},\n"
+	    "{{#attendee.fields}}{{label}}: {{value}} {{labl.x}}{{/attendee.fields}}\n"
+	    "{{#attendee.wait}}x{{/attendee.wait}}{{^attendee.name}}y{{/attendee.name}}\n"
+	    "{{token}} {{itinerary.calendar}} {{attendee.name}} {{.}}\n",
+	    "t.txt", &error);
+	g_autoptr(JsonObject) ctx =
+	    context("{\"event\": {\"name\": \"E\"}, \"attendee\": {\"name\": "
+		    "\"A\", \"fields\": [{\"label\": \"L\", \"value\": "
+		    "\"V\", \"labl\": {}}]}}");
+	g_autoptr(GString) problems = g_string_new(NULL);
+
+	g_assert_no_error(error);
+	tmpl_check_names(t, ctx, "t.txt", problems);
+	g_assert_cmpstr(problems->str, ==,
+			"t.txt:1: {{event.nmae}}: no such variable here\n"
+			"t.txt:2: {{attendee.nmae}}: no such variable here\n"
+			"t.txt:3: {{labl.x}}: no such variable here\n"
+			"t.txt:4: {{#attendee.wait}}: no such section here\n");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -483,6 +511,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/template/load/good", test_load);
 	g_test_add_func("/template/load/missing", test_load_missing);
 	g_test_add_func("/template/load/refuses-paths", test_load_refuses_paths);
+	g_test_add_func("/template/check-names", test_check_names);
 
 	return g_test_run();
 }
