@@ -636,6 +636,7 @@ static int cmd_forget(const char *path, Options *o)
 	g_autofree char *email = NULL;
 	AdminForget f = {{0}, NULL, FALSE, {0}};
 	SenderStats sent = {0};
+	guint files = 0;
 	Store *store;
 	gboolean ok;
 
@@ -648,7 +649,8 @@ static int cmd_forget(const char *path, Options *o)
 	composer = compose_new(cfg);
 	f.ctx = (CommandContext){cfg, composer, clock_now_unix(), NULL};
 	f.email = email;
-	ok = store_write(store, admin_forget, &f, &error) && store_compact(store, &error);
+	ok = store_write(store, admin_forget, &f, &error) && store_compact(store, &error) &&
+	     forget_files(cfg, email, &files, &error);
 	if (ok && f.found && !sender_flush(cfg, store, clock_now_unix(), &sent, &error)) {
 		fprintf(stderr, "convenectl: %s; the notices stay queued for a later try\n",
 			error->message);
@@ -659,14 +661,15 @@ static int cmd_forget(const char *path, Options *o)
 		say_error("forget", error);
 		return EX_TEMPFAIL;
 	}
-	if (!f.found) {
+	if (!f.found && files == 0) {
 		fprintf(stderr, "convenectl: nothing is kept about %s\n", email);
 		return EX_NOUSER;
 	}
 	printf("%s erased: %u registration(s), %u request(s), %u message(s), "
-	       "%u message(s) to others that named them, %u journal entries made anonymous\n",
+	       "%u message(s) to others that named them, %u journal entries made anonymous, "
+	       "%u mail file(s) read from them or about them\n",
 	       email, f.report.people, f.report.store.requests, f.report.store.rows,
-	       f.report.mentions, f.report.store.journal);
+	       f.report.mentions, f.report.store.journal, files);
 	return EX_OK;
 }
 

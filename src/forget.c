@@ -9,7 +9,12 @@
 
 #include "forget.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "confirm.h"
 #include "journal.h"
@@ -285,9 +290,24 @@ gboolean forget_retention(const Config *cfg, Store *store, gint64 now, guint *er
 {
 	Retention rt = {cfg, now, FALSE, {0}, 0};
 	g_autofree char *people = NULL, *days = NULL;
+	g_autoptr(StoreMark) m = NULL;
+	GError *e = NULL;
+	StoreTxn *txn;
 
 	*erased = 0;
 	if (now < forget_retention_at(cfg))
+		return TRUE;
+	/* Every tick after it reads; only the first writes. */
+	txn = store_read_begin(store, error);
+	if (txn == NULL)
+		return FALSE;
+	m = store_mark_get(txn, FORGET_RETENTION_MARK, &e);
+	store_read_end(txn);
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	if (m != NULL)
 		return TRUE;
 	if (!store_write(store, retention_write, &rt, error))
 		return FALSE;
@@ -299,4 +319,66 @@ gboolean forget_retention(const Config *cfg, Store *store, gint64 now, guint *er
 	log_event(LOG_INFO, "retention-erased", "registrations", people, "retention_days", days,
 		  NULL);
 	return store_compact(store, error);
+}
+
+/* Removes from @dir the files that name @needles; adds them to *@removed. */
+static gboolean forget_dir_files(const char *dir, const GPtrArray *needles, guint *removed,
+				 GError **error)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	guint before = *removed;
+	int fd;
+
+	if (d == NULL)
+		return TRUE; /* a Maildir never made holds nothing */
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_autofree char *text = NULL;
+		g_autoptr(GBytes) bytes = NULL;
+		gsize len;
+
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) ||
+		    !g_file_get_contents(path, &text, &len, NULL))
+			continue;
+		bytes = g_bytes_new_take(g_steal_pointer(&text), len);
+		if (!bytes_mention(bytes, needles))
+			continue;
+		if (g_unlink(path) != 0) {
+			int saved = errno;
+
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+				    "cannot remove %s: %s", path, g_strerror(saved));
+			return FALSE;
+		}
+		(*removed)++;
+	}
+	if (*removed > before && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return TRUE;
+}
+
+gboolean forget_files(const Config *cfg, const char *email, guint *removed, GError **error)
+{
+	g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func(g_free);
+	const char *const dirs[][2] = {
+	    {cfg->intake_dir, "cur"},
+	    {cfg->quarantine_dir, "new"},
+	    {cfg->quarantine_dir, "cur"},
+	};
+
+	*removed = 0;
+	g_ptr_array_add(needles, g_ascii_strdown(email, -1));
+	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		g_autofree char *dir = NULL;
+
+		if (dirs[i][0] == NULL)
+			continue;
+		dir = g_build_filename(dirs[i][0], dirs[i][1], NULL);
+		if (!forget_dir_files(dir, needles, removed, error))
+			return FALSE;
+	}
+	return TRUE;
 }

@@ -39,6 +39,11 @@ gboolean forget_request(Reply *r, Attendee *existing, GError **error);
 gboolean forget_by_organisers(const CommandContext *ctx, StoreTxn *txn, const char *email,
 			      ForgetReport *report, gboolean *found, GError **error);
 
+/* Removes the mail that names @email (in any case) from the intake
+ * Maildir's cur/ (read and done with) and from the quarantine; new/, not
+ * read yet, is left to be read. Sets *@removed to the files removed. */
+gboolean forget_files(const Config *cfg, const char *email, guint *removed, GError **error);
+
 /* The instant (Unix seconds) from which personal data is erased:
  * event.retention-days after midnight ending the event's last day. */
 gint64 forget_retention_at(const Config *cfg);

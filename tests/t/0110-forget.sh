@@ -5,7 +5,7 @@
 # address erased, and everyone is erased event.retention-days after the
 # event.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 28
 
 now=2025-09-01T08:00:00Z
 set_activity visit-le-poool capacity 1
@@ -27,6 +27,7 @@ ctl forget Ana.Vladutescu@example.ro --now "$now"
 check 'convenectl forget says what it erased' sh -c "test $status = 0 && grep -q '^ana.vladutescu@example.ro erased: 1 registration' '$T/out'"
 check 'nothing in the state directory names her: address' sh -c "! grep -rqi 'vladutescu' var/state"
 check 'nor name' sh -c "! grep -rqi 'Vladutescu-Popa' var/state && ! grep -rqi 'orgaro' var/state"
+check 'nor the intake Maildir that held her mail' sh -c "! grep -rqi 'vladutescu' var/inbox"
 check 'the store was compacted into a new file' sh -c "ls var/state | grep -qv compact"
 ctl export --format json
 check 'export does not name her' sh -c "! grep -qi vladutescu '$T/out' && jq -e 'length == 1' '$T/out'"
@@ -75,6 +76,33 @@ write_mail dan@example.fr "CONFIRMATION $dtoken" ''
 ctl run-once --now "$now"
 ctl show dan@example.fr
 check 'the owner confirms: erased' test "$status" = 67
+
+# convened keeps the store open: forget compacts it underneath, and
+# convened adopts the new file at its next transaction, losing nothing.
+CONVENED="$top_builddir/src/convened"
+DAEMON_PID=
+trap '[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null; cleanup' EXIT
+# Waits (up to 20 s) until export names ADDRESS.
+exported() {
+	for _ in $(seq 200); do
+		"$CONVENECTL" export --format json 2>/dev/null | grep -q "\"$1\"" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+"$CONVENED" -f --now 2025-09-01T09:00:00Z >"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+write_mail fay@example.fi Registration 'Name: Fay Aalto\nOrganisation: Org\nCountry: FI\nActivities: kickoff-meeting\n'
+check 'convened registers Fay' exported fay@example.fi
+ctl forget fay@example.fi --now 2025-09-01T09:00:00Z
+check 'convenectl forget while convened runs' sh -c "test $status = 0 && ! grep -rqi 'fay' var/state"
+write_mail gus@example.fi Registration 'Name: Gus Berg\nOrganisation: Org\nCountry: FI\nActivities: kickoff-meeting\n'
+exported gus@example.fi
+ctl export --format json
+check 'convened goes on in the compacted store' sh -c "jq -e 'any(.[]; .email == \"gus@example.fi\") and all(.[]; .email != \"fay@example.fi\")' '$T/out' >/dev/null && grep -q 'store-reopened' '$T/daemon.log'"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID"
+DAEMON_PID=
 
 # Retention: the last digest says when; 90 days after the event, all goes.
 ctl digest organisers --now 2025-09-17T16:00:00Z
