@@ -5,7 +5,7 @@
 # address erased, and everyone is erased event.retention-days after the
 # event.
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 30
 
 now=2025-09-01T08:00:00Z
 set_activity visit-le-poool capacity 1
@@ -61,6 +61,18 @@ check 'and told what was erased, last' grep -q '^Subject: Your data is erased' "
 # Her last answer and its hourly counter go at the next purge, within the hour.
 ctl run-once --now 2025-09-01T10:00:00Z
 check 'then nothing in the state directory names her' sh -c "! grep -rqi 'cora' var/state"
+
+# In Romanian: ȘTERGERE, asked and answered in her language.
+write_mail ioana@example.ro Înscriere 'Nume: Ioana Marin\nOrganizație: Org\nȚara: RO\nLimba: ro\nActivități: kickoff-meeting\n'
+ctl run-once --now "$now"
+write_mail ioana@example.ro 'Ștergere' ''
+ctl run-once --now "$now"
+itoken=$(last_to ioana@example.ro | sed -n 's/^Subject: .*\[\([0-9a-f]*\)\]$/\1/p')
+check 'ȘTERGERE asks her to confirm' test "${#itoken}" = 50
+write_mail ioana@example.ro "Re: [$itoken]" ''
+ctl run-once --now "$now"
+last_to ioana@example.ro >"$T/ioana.txt"
+check 'and, confirmed, tells her in Romanian' grep -q '^Subject: Datele dumneavoastră au fost șterse' "$T/ioana.txt"
 
 # OUBLIER naming another address: the owner is asked, the stranger learns nothing.
 write_mail dan@example.fr Inscription 'Nom: Dan Moreau\nOrganisme: Org\nPays: FR\nActivités: kickoff-meeting\n'
