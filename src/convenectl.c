@@ -647,7 +647,8 @@ static int cmd_forget(const char *path, Options *o)
 	if (rc != EX_OK)
 		return rc;
 	composer = compose_new(cfg);
-	f.ctx = (CommandContext){cfg, composer, clock_now_unix(), NULL};
+	f.ctx = (CommandContext){
+	    .cfg = cfg, .composer = composer, .now = clock_now_unix(), .organiser = TRUE};
 	f.email = email;
 	ok = store_write(store, admin_forget, &f, &error) && store_compact(store, &error) &&
 	     forget_files(cfg, email, &files, &error);
