@@ -134,7 +134,9 @@ gboolean forget_person(Reply *r, const char *email, ForgetReport *report, GError
 		g_propagate_error(error, e);
 		return FALSE;
 	}
-	if (a != NULL && a->status == ATTENDEE_CONFIRMED) {
+	/* Once the event is over, the places it took are history: counts kept,
+	 * nobody promoted. */
+	if (a != NULL && a->status == ATTENDEE_CONFIRMED && !register_event_over(cfg, r->ctx->now)) {
 		g_autoptr(Attendee) current = attendee_copy(a);
 		g_autoptr(Attendee) was = register_cancel_now(r, current, error);
 

@@ -18,8 +18,8 @@ typedef struct {
 } ForgetReport;
 
 /* Erases @email (lower-case) in r->txn: a registration holding places is
- * cancelled first, so that those waiting are promoted and told as after a
- * cancellation; then every record of or about them goes (store_forget()),
+ * cancelled first (until the event is over), so that those waiting are
+ * promoted and told as after a cancellation; then every record of or about them goes (store_forget()),
  * their waiting-list entries, and the text of every outbox row to someone
  * else that names them (a digest, its CSV, a forwarded message): a row not
  * yet sent is failed, "withdrawn", for the organisers to see. The journal
