@@ -15,6 +15,7 @@
 
 #include "bounce.h"
 #include "confirm.h"
+#include "forget.h"
 #include "forward.h"
 #include "grammar.h"
 #include "journal.h"
@@ -129,6 +130,7 @@ gboolean command_dispatch(Reply *r, Attendee *existing, GError **error)
 				    req->argument != NULL ? req->argument : "", NULL);
 		return reply_error(r, existing, error);
 	case COMMAND_FORGET:
+		return forget_request(r, existing, error);
 	case COMMAND_REPORT:
 	case COMMAND_EXPORT:
 	case COMMAND_BROADCAST:

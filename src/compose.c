@@ -37,6 +37,7 @@ const char *const compose_kinds[] = {"registered",
 				     "organiser-forward",
 				     "asked",
 				     "sent-to-owner",
+				     "forgotten",
 				     NULL};
 
 G_DEFINE_QUARK(convene - compose - error - quark, compose_error)

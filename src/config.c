@@ -633,6 +633,12 @@ static void read_event(Loader *ld, cfg_t *sec, Config *cfg)
 		report(ld, sec, "registration-deadline",
 		       "registration-deadline '%s' is not a date and time (YYYY-MM-DDTHH:MM)",
 		       deadline);
+	{
+		long days;
+
+		if (get_count(ld, sec, "retention-days", 0, 36500, &days))
+			cfg->retention_days = days;
+	}
 }
 
 static void day_free(gpointer data)
@@ -1177,6 +1183,7 @@ static Config *config_parse(Loader *ld, const char *text)
 	    CFG_STR("policy", "confirm", CFGF_NONE),
 	    CFG_STR_LIST("trusted-domains", NULL, CFGF_NONE),
 	    CFG_STR("registration-deadline", NULL, CFGF_NONE),
+	    CFG_INT("retention-days", 90, CFGF_NONE),
 	    CFG_END(),
 	};
 	cfg_opt_t day_opts[] = {

@@ -162,6 +162,8 @@ typedef struct _Config {
 	guint lmtp_max_connections; /* LMTP connections served at once */
 	guint keep_sent_days;   /* a sent message's text is kept this long, and
 				 * a Message-ID remembered */
+	guint retention_days;   /* personal data is erased this many days after
+				 * the event's last day (event.retention-days) */
 } Config;
 
 /* Reads and validates @path, with the data of its languages and its field

@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "deliver.h"
 #include "export.h"
+#include "forget.h"
 #include "intake.h"
 #include "log.h"
 #include "message.h"
@@ -48,6 +49,7 @@ static const char usage_text[] =
 	"  register [--lang L] [FILE]     apply a form (stdin if no FILE) as the organisers:\n"
 	"                                 past the deadline, whatever the policy\n"
 	"  cancel ADDRESS                 cancel a registration (its places go on)\n"
+	"  forget ADDRESS                 erase one person everywhere (store compacted)\n"
 	"  retry ID                       queue a failed outbox row again\n"
 	"  backup FILE                    a consistent copy of the store, while it runs\n"
 	"  digest organisers|itinerary|programme [ADDRESS] [--date YYYY-MM-DD] [--now ISO8601]\n"
@@ -700,6 +702,70 @@ static int cmd_register(const char *path, Options *o)
 }
 
 typedef struct {
+	CommandContext ctx;
+	const char *email;
+	gboolean found;
+	ForgetReport report;
+} AdminForget;
+
+static gboolean admin_forget(StoreTxn *txn, gpointer data, GError **error)
+{
+	AdminForget *f = data;
+
+	return forget_by_organisers(&f->ctx, txn, f->email, &f->report, &f->found, error);
+}
+
+/* Erases a person; the store is compacted at once, so that nothing of
+ * theirs stays in its free pages, while convened may run (store.c says
+ * how). */
+static int cmd_forget(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	int rc;
+	g_autoptr(Composer) composer = NULL;
+	g_autofree char *email = NULL;
+	AdminForget f = {{0}, NULL, FALSE, {0}};
+	SenderStats sent = {0};
+	guint files = 0;
+	Store *store;
+	gboolean ok;
+
+	if (o->rest->len != 1)
+		return usage("forget takes one ADDRESS");
+	email = text_clean_address(g_ptr_array_index(o->rest, 0));
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
+	composer = compose_new(cfg);
+	f.ctx = (CommandContext){
+	    .cfg = cfg, .composer = composer, .now = clock_now_unix(), .organiser = TRUE};
+	f.email = email;
+	ok = store_write(store, admin_forget, &f, &error) && store_compact(store, &error) &&
+	     forget_files(cfg, email, &files, &error);
+	if (ok && f.found && !sender_flush(cfg, store, clock_now_unix(), &sent, &error)) {
+		fprintf(stderr, "convenectl: %s; the notices stay queued for a later try\n",
+			error->message);
+		g_clear_error(&error);
+	}
+	store_close(store);
+	if (!ok) {
+		say_error("forget", error);
+		return EX_TEMPFAIL;
+	}
+	if (!f.found && files == 0) {
+		fprintf(stderr, "convenectl: nothing is kept about %s\n", email);
+		return EX_NOUSER;
+	}
+	printf("%s erased: %u registration(s), %u request(s), %u message(s), "
+	       "%u message(s) to others that named them, %u journal entries made anonymous, "
+	       "%u mail file(s) read from them or about them\n",
+	       email, f.report.people, f.report.store.requests, f.report.store.rows,
+	       f.report.mentions, f.report.store.journal, files);
+	return EX_OK;
+}
+
+typedef struct {
 	guint64 id;
 	gint64 now;
 	int status;     /* EX_OK, or why the row was not requeued */
@@ -967,10 +1033,11 @@ int main(int argc, char **argv)
 			return usage("the only --format here is json");
 		status = cmd_stats(path, &o);
 	} else if (strcmp(command, "cancel") == 0 || strcmp(command, "backup") == 0 ||
-		   strcmp(command, "retry") == 0) {
+		   strcmp(command, "retry") == 0 || strcmp(command, "forget") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, NULL))
-			return usage("cancel, retry and backup take one argument");
+			return usage("cancel, forget, retry and backup take one argument");
 		status = strcmp(command, "cancel") == 0  ? cmd_cancel(path, &o)
+			 : strcmp(command, "forget") == 0 ? cmd_forget(path, &o)
 			 : strcmp(command, "retry") == 0 ? cmd_retry(path, &o)
 							  : cmd_backup(path, &o);
 	} else if (strcmp(command, "register") == 0) {

@@ -14,6 +14,7 @@
 
 #include "country.h"
 #include "csv.h"
+#include "forget.h"
 #include "itinerary.h"
 #include "maildir.h"
 #include "field.h"
@@ -43,6 +44,7 @@ typedef struct {
 	const char *lang;
 	const DigestWindow *window;
 	gint64 failed_since; /* failures reported from this instant */
+	guint erased;        /* people erased, at their request or the organisers' */
 	guint64 last_seq;    /* the newest journal entry seen */
 
 	/* changes and robots, from the journal */
@@ -128,6 +130,14 @@ static gboolean add_entry(const StoreJournalEntry *e, gpointer data)
 	d->last_seq = e->seq;
 	if (!in_window(d->window, e->when))
 		return TRUE;
+	/* An erased person's: counted, never named (forget.c). */
+	if (strcmp(e->action, STORE_JOURNAL_ANONYMOUS) == 0) {
+		if (g_strcmp0(e->detail, "request") == 0 || g_strcmp0(e->detail, "organisers") == 0)
+			d->erased++;
+		else
+			d->changes++;
+		return TRUE;
+	}
 	when = local_label(d, e->when);
 	o = json_object_new();
 	set_text(o, "email", e->email);
@@ -168,6 +178,36 @@ static gboolean add_entry(const StoreJournalEntry *e, gpointer data)
 		json_object_set_array_member(o, "changes", field_list(d, e, TRUE));
 		json_array_add_object_element(d->updated, o);
 	}
+	return TRUE;
+}
+
+/* From the event's last day on, when personal data is (or was) erased
+ * (event.retention-days), and how many were erased on request. */
+static gboolean retention_json(Digest *d, StoreTxn *txn, JsonObject *ctx, gint64 now,
+			       GError **error)
+{
+	gint64 at = forget_retention_at(d->cfg);
+	g_autoptr(StoreMark) done = NULL;
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(at);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, d->cfg->tz);
+	g_autofree char *ymd = g_date_time_format(local, "%Y-%m-%d");
+	JsonObject *o;
+	GError *e = NULL;
+
+	json_object_set_int_member(ctx, "erased", d->erased);
+	if (now < at - (gint64)(d->cfg->retention_days + 1) * 24 * 3600)
+		return TRUE;
+	done = store_mark_get(txn, FORGET_RETENTION_MARK, &e);
+	if (e != NULL) {
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	o = json_object_new();
+	set_text(o, "date", ymd);
+	json_object_set_int_member(o, "days", d->cfg->retention_days);
+	json_object_set_boolean_member(o, "done", done != NULL);
+	json_object_set_int_member(o, "people", done != NULL ? (gint64)done->value : 0);
+	json_object_set_object_member(ctx, "retention", o);
 	return TRUE;
 }
 
@@ -695,6 +735,8 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE, d->lang));
 	json_object_set_array_member(ctx, "prepare", prepare_json(d));
 	json_object_set_object_member(ctx, "problems", problems_json(d, quarantine));
+	if (!retention_json(d, txn, ctx, now, error))
+		return NULL;
 	return g_steal_pointer(&ctx);
 }
 

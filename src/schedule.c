@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "forget.h"
 #include "itinerary.h"
 #include "journal.h"
 #include "log.h"
@@ -495,7 +496,8 @@ gboolean schedule_run(const Config *cfg, Store *store, Composer *composer, gint6
 	for (guint i = 0; i < slots->len; i++)
 		if (!run_slot(&run, store, &g_array_index(slots, ScheduleSlot, i), stats, error))
 			return FALSE;
-	return TRUE;
+	/* After the last slot: the last digest has told the organisers. */
+	return forget_retention(cfg, store, now, &stats->erased, error);
 }
 
 /* --- by hand ------------------------------------------------------------------ */

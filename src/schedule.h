@@ -39,6 +39,7 @@ typedef struct {
 	guint programmes;
 	guint digests;
 	guint skipped; /* slots of a day that is over, never to be sent */
+	guint erased;  /* registrations erased at the retention period's end */
 } ScheduleStats;
 
 /* Queues everything due at @now: the itineraries of registrations changed

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +39,9 @@
 /* When store_purge() last ran, and how often it does at most. */
 #define META_PURGED_AT "purged_at"
 #define PURGE_EVERY (60 * 60)
+/* Present when something was erased and the file still holds it in its
+ * free pages: store_purge() then compacts it. */
+#define META_COMPACT_DUE "compact_due"
 /* Records removed in one transaction by store_purge(), at most. */
 #define PURGE_BATCH 5000
 
@@ -58,6 +63,11 @@ struct _Store {
 	Table outbox_sent; /* sent rows that keep their message, by last change */
 	size_t max_key;
 	gboolean busy; /* a transaction is open */
+	int gen_fd;    /* "store.lock": see "one data file at a time" below; -1 when
+			* a read-only look could not open it */
+	gboolean readonly; /* store_open_readonly(): no write, no reopening */
+	dev_t dev;     /* the data.mdb the environment maps */
+	ino_t ino;
 };
 
 struct _StoreTxn {
@@ -162,6 +172,9 @@ static void key_for_id(guint64 id, guint64 *be, MDB_val *key)
 /* Begins a transaction, adopting a map another process has grown. The caller
  * has no other transaction open, so remapping cannot pull pages from under
  * one. */
+static gboolean gen_enter(Store *store, int op, GError **error);
+static void gen_leave(Store *store);
+
 static gboolean txn_begin(Store *store, unsigned int flags, MDB_txn **txn, GError **error)
 {
 	int rc;
@@ -171,19 +184,37 @@ static gboolean txn_begin(Store *store, unsigned int flags, MDB_txn **txn, GErro
 			    "cannot begin a transaction in %s while another is open", store->dir);
 		return FALSE;
 	}
+	if (!gen_enter(store, LOCK_SH, error))
+		return FALSE;
 	while ((rc = mdb_txn_begin(store->env, NULL, flags, txn)) == MDB_MAP_RESIZED) {
 		rc = mdb_env_set_mapsize(store->env, 0);
 		if (rc != 0) {
+			gen_leave(store);
 			set_mdb_error(error, store, rc,
 				      "adopt the map size set by another process");
 			return FALSE;
 		}
 	}
 	if (rc != 0) {
+		gen_leave(store);
 		set_mdb_error(error, store, rc, "begin a transaction");
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Ends @txn, begun by txn_begin(): commits it when @commit (returning
+ * LMDB's code), aborts it otherwise. */
+static int txn_end(Store *store, MDB_txn *txn, gboolean commit)
+{
+	int rc = 0;
+
+	if (commit)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	gen_leave(store);
+	return rc;
 }
 
 /* Doubles the map after MDB_MAP_FULL; no transaction is open. */
@@ -402,21 +433,168 @@ static gboolean store_file_check(Store *store, GError **error)
 
 static gboolean outbox_index_build(StoreTxn *txn, gpointer data, GError **error);
 
-/* Returns a new Store for @dir with its tables named, in @tables (of
- * STORE_TABLES), nothing opened yet. */
 #define STORE_TABLES 17
-static Store *store_alloc(const char *dir, Table *tables[STORE_TABLES])
+
+/* Fills @tables with every table of @store. */
+static void store_tables(Store *store, Table *tables[STORE_TABLES])
+{
+	Table *all[] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
+			&store->rate,      &store->places, &store->pending,
+			&store->waiting,   &store->waiting_at,
+			&store->marks,     &store->journal,
+			&store->itineraries, &store->due,
+			&store->messages,  &store->drafts,
+			&store->outbox_due, &store->outbox_sent};
+
+	G_STATIC_ASSERT(G_N_ELEMENTS(all) == STORE_TABLES);
+	memcpy(tables, all, sizeof all);
+}
+
+/* Opens the environment on data.mdb as it is now (the caller holds
+ * store.lock), noting which file it maps, and opens every table; sets
+ * *@indexed (when not NULL) to whether the outbox's indexes are built. */
+static gboolean env_open(Store *store, gboolean *indexed, GError **error)
+{
+	g_autofree char *path = g_build_filename(store->dir, "data.mdb", NULL);
+	const guint n = STORE_TABLES;
+	Table *tables[STORE_TABLES];
+	MDB_txn *txn = NULL;
+	MDB_val indexed_key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED}, val;
+	GStatBuf st;
+	int dead;
+	int rc;
+
+	store_tables(store, tables);
+	if (!store_file_check(store, error))
+		return FALSE;
+	rc = mdb_env_create(&store->env);
+	if (rc != 0) {
+		store->env = NULL;
+		set_mdb_error(error, store, rc, "create an environment");
+		return FALSE;
+	}
+	rc = mdb_env_set_maxdbs(store->env, n);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(store->env, INITIAL_MAP_SIZE);
+	if (rc == 0)
+		rc = mdb_env_open(store->env, store->dir, 0, 0600);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "open the environment");
+		return FALSE;
+	}
+	if (g_stat(path, &st) == 0) {
+		store->dev = st.st_dev;
+		store->ino = st.st_ino;
+	}
+	/* Reader slots left by a process that died would pin old pages forever. */
+	rc = mdb_reader_check(store->env, &dead);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "clear stale readers");
+		return FALSE;
+	}
+	store->max_key = mdb_env_get_maxkeysize(store->env);
+	if (!store_size_map(store, error))
+		return FALSE;
+
+	rc = mdb_txn_begin(store->env, NULL, 0, &txn);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "begin a transaction");
+		return FALSE;
+	}
+	for (guint i = 0; i < n; i++) {
+		rc = mdb_dbi_open(txn, tables[i]->name, MDB_CREATE, &tables[i]->dbi);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			set_mdb_error(error, store, rc, "open database %s", tables[i]->name);
+			return FALSE;
+		}
+	}
+	if (indexed != NULL)
+		*indexed = mdb_get(txn, store->meta.dbi, &indexed_key, &val) == 0;
+	rc = mdb_txn_commit(txn);
+	if (rc != 0) {
+		set_mdb_error(error, store, rc, "create the databases");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --- one data file at a time ------------------------------------------------ */
+
+/* Erasure ends by compacting the store into a new data.mdb (LMDB keeps
+ * freed pages, and an erased person must leave the disk), while convened
+ * and any convenectl may have the old file mapped. Every transaction, in
+ * every process, holds a shared flock on "store.lock" from its beginning to
+ * its end, and begins by checking that data.mdb is still the file it
+ * mapped, reopening the environment when it is not. store_compact() takes
+ * the lock exclusively: while it copies and renames, nobody anywhere is in
+ * a transaction, and each process adopts the new file at its next one, with
+ * no signal, restart or lost write. LMDB's lock.mdb describes the old file
+ * (its last transaction, its readers), so it goes with it and the first to
+ * reopen makes a new one. */
+
+static gboolean gen_lock(Store *store, int op, GError **error)
+{
+	if (store->gen_fd < 0 && store->readonly)
+		return TRUE; /* a look at a store made before store.lock */
+	while (flock(store->gen_fd, op) != 0) {
+		int saved = errno;
+
+		if (saved == EINTR)
+			continue;
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "cannot lock %s/store.lock: %s",
+			    store->dir, g_strerror(saved));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Takes store.lock (@op: LOCK_SH or LOCK_EX) and makes sure the
+ * environment maps the current data.mdb; gen_leave() releases it. */
+static gboolean gen_enter(Store *store, int op, GError **error)
+{
+	g_autofree char *path = g_build_filename(store->dir, "data.mdb", NULL);
+	GStatBuf st;
+
+	if (!gen_lock(store, op, error))
+		return FALSE;
+	if (store->env != NULL &&
+	    (g_stat(path, &st) != 0 || (st.st_dev == store->dev && st.st_ino == store->ino)))
+		return TRUE;
+	if (store->readonly) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+			    "%s was compacted while it was being read: try again", path);
+		gen_leave(store);
+		return FALSE;
+	}
+	/* Compacted by another process: its file is ours from now on (or a
+	 * reopening that failed before is tried again). */
+	if (store->env != NULL)
+		mdb_env_close(store->env);
+	store->env = NULL;
+	if (env_open(store, NULL, error)) {
+		log_event(LOG_INFO, "store-reopened", "dir", store->dir, "reason", "compacted",
+			  NULL);
+		return TRUE;
+	}
+	if (store->env != NULL)
+		mdb_env_close(store->env);
+	store->env = NULL;
+	gen_leave(store);
+	return FALSE;
+}
+
+static void gen_leave(Store *store)
+{
+	flock(store->gen_fd, LOCK_UN);
+}
+
+/* Returns a new Store for @dir with its tables named, nothing opened. */
+static Store *store_alloc(const char *dir)
 {
 	Store *store = g_new0(Store, 1);
-	Table *all[STORE_TABLES] = {&store->attendees, &store->seen,   &store->outbox, &store->meta,
-				    &store->rate,      &store->places, &store->pending,
-				    &store->waiting,   &store->waiting_at,
-				    &store->marks,     &store->journal,
-				    &store->itineraries, &store->due,
-				    &store->messages,  &store->drafts,
-				    &store->outbox_due, &store->outbox_sent};
 
-	memcpy(tables, all, sizeof(all));
+	store->gen_fd = -1;
 	store->dir = g_strdup(dir);
 	store->attendees.name = "attendees";
 	store->seen.name = "seen";
@@ -445,6 +623,7 @@ static Store *store_alloc(const char *dir, Table *tables[STORE_TABLES])
 Store *store_open_readonly(const char *dir, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, "data.mdb", NULL);
+	g_autofree char *lock = g_build_filename(dir, "store.lock", NULL);
 	Table *tables[STORE_TABLES];
 	Store *store;
 	MDB_txn *txn = NULL;
@@ -452,7 +631,11 @@ Store *store_open_readonly(const char *dir, GError **error)
 
 	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
 		return NULL;
-	store = store_alloc(dir, tables);
+	store = store_alloc(dir);
+	store->readonly = TRUE;
+	store_tables(store, tables);
+	/* Read-only: a store made before store.lock is looked at without it. */
+	store->gen_fd = open(lock, O_RDONLY | O_CLOEXEC);
 	if (!store_file_check(store, error))
 		goto fail;
 	rc = mdb_env_create(&store->env);
@@ -468,18 +651,26 @@ Store *store_open_readonly(const char *dir, GError **error)
 		set_mdb_error(error, store, rc, "open the environment");
 		goto fail;
 	}
+	{
+		GStatBuf st;
+
+		if (g_stat(path, &st) == 0) {
+			store->dev = st.st_dev;
+			store->ino = st.st_ino;
+		}
+	}
 	store->max_key = mdb_env_get_maxkeysize(store->env);
 	if (!txn_begin(store, MDB_RDONLY, &txn, error))
 		goto fail;
 	for (guint i = 0; i < STORE_TABLES; i++) {
 		rc = mdb_dbi_open(txn, tables[i]->name, 0, &tables[i]->dbi);
 		if (rc != 0) {
-			mdb_txn_abort(txn);
+			txn_end(store, txn, FALSE);
 			set_mdb_error(error, store, rc, "open database %s", tables[i]->name);
 			goto fail;
 		}
 	}
-	rc = mdb_txn_commit(txn);
+	rc = txn_end(store, txn, TRUE);
 	if (rc != 0) {
 		set_mdb_error(error, store, rc, "open the databases");
 		goto fail;
@@ -492,13 +683,9 @@ fail:
 
 Store *store_open(const char *dir, GError **error)
 {
-	Table *tables[STORE_TABLES];
-	Store *store = store_alloc(dir, tables);
-	MDB_txn *txn = NULL;
-	MDB_val indexed_key = {strlen(META_OUTBOX_INDEXED), META_OUTBOX_INDEXED}, val;
-	gboolean ok = FALSE, indexed;
-	int dead;
-	int rc;
+	Store *store = store_alloc(dir);
+	g_autofree char *lock = g_build_filename(dir, "store.lock", NULL);
+	gboolean ok = FALSE, indexed = FALSE, entered = FALSE;
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		int saved = errno;
@@ -507,53 +694,25 @@ Store *store_open(const char *dir, GError **error)
 			    g_strerror(saved));
 		goto out;
 	}
-	if (!store_file_check(store, error))
-		goto out;
-	rc = mdb_env_create(&store->env);
-	if (rc != 0) {
-		store->env = NULL;
-		set_mdb_error(error, store, rc, "create an environment");
-		goto out;
-	}
-	rc = mdb_env_set_maxdbs(store->env, G_N_ELEMENTS(tables));
-	if (rc == 0)
-		rc = mdb_env_set_mapsize(store->env, INITIAL_MAP_SIZE);
-	if (rc == 0)
-		rc = mdb_env_open(store->env, dir, 0, 0600);
-	if (rc != 0) {
-		set_mdb_error(error, store, rc, "open the environment");
-		goto out;
-	}
-	/* Reader slots left by a process that died would pin old pages forever. */
-	rc = mdb_reader_check(store->env, &dead);
-	if (rc != 0) {
-		set_mdb_error(error, store, rc, "clear stale readers");
-		goto out;
-	}
-	store->max_key = mdb_env_get_maxkeysize(store->env);
-	if (!store_size_map(store, error))
-		goto out;
+	store->gen_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (store->gen_fd < 0) {
+		int saved = errno;
 
-	if (!txn_begin(store, 0, &txn, error))
-		goto out;
-	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		rc = mdb_dbi_open(txn, tables[i]->name, MDB_CREATE, &tables[i]->dbi);
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-			set_mdb_error(error, store, rc, "open database %s", tables[i]->name);
-			goto out;
-		}
-	}
-	indexed = mdb_get(txn, store->meta.dbi, &indexed_key, &val) == 0;
-	rc = mdb_txn_commit(txn);
-	if (rc != 0) {
-		set_mdb_error(error, store, rc, "create the databases");
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "cannot open %s: %s", lock,
+			    g_strerror(saved));
 		goto out;
 	}
+	entered = gen_lock(store, LOCK_SH, error);
+	if (!entered || !env_open(store, &indexed, error))
+		goto out;
+	gen_leave(store);
+	entered = FALSE;
 	if (!indexed && !store_write(store, outbox_index_build, NULL, error))
 		goto out;
 	ok = attendees_upgrade(store, error);
 out:
+	if (entered)
+		gen_leave(store);
 	if (!ok) {
 		store_close(store);
 		store = NULL;
@@ -567,6 +726,8 @@ void store_close(Store *store)
 		return;
 	if (store->env != NULL)
 		mdb_env_close(store->env);
+	if (store->gen_fd >= 0)
+		close(store->gen_fd);
 	g_free(store->dir);
 	g_free(store);
 }
@@ -585,7 +746,13 @@ gboolean store_backup(Store *store, const char *path, GError **error)
 		return FALSE;
 	}
 	/* LMDB copies from a read transaction of its own: writers go on. */
+	if (!gen_enter(store, LOCK_SH, error)) {
+		close(fd);
+		unlink(tmp);
+		return FALSE;
+	}
 	rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+	gen_leave(store);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = errno;
 	if (close(fd) != 0 && rc == 0)
@@ -598,6 +765,66 @@ gboolean store_backup(Store *store, const char *path, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean compact_due_clear(StoreTxn *txn, gpointer data, GError **error);
+static gboolean compact_due_note(StoreTxn *txn, gpointer data, GError **error);
+static gboolean last_words_purge(StoreTxn *txn, gpointer data, GError **error);
+
+gboolean store_compact(Store *store, GError **error)
+{
+	g_autofree char *path = g_build_filename(store->dir, "data.mdb", NULL);
+	g_autofree char *tmp = g_build_filename(store->dir, "data.mdb.compact", NULL);
+	g_autofree char *lock = g_build_filename(store->dir, "lock.mdb", NULL);
+	const char *step = "copy the store to";
+	int fd = -1, dir = -1, rc = 0;
+	gboolean ok = FALSE;
+
+	if (store->busy) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+			    "cannot compact %s while a transaction is open", store->dir);
+		return FALSE;
+	}
+	/* The copy is made with the note cleared; put back if it fails. */
+	if (!store_write(store, compact_due_clear, NULL, error))
+		return FALSE;
+	/* Nobody, in any process, is in a transaction until gen_leave(). */
+	if (!gen_enter(store, LOCK_EX, error))
+		return FALSE;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		rc = errno;
+	if (rc == 0)
+		rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	if (fd >= 0 && close(fd) != 0 && rc == 0)
+		rc = errno;
+	if (rc == 0) {
+		step = "rename the compacted copy over";
+		if (rename(tmp, path) != 0)
+			rc = errno;
+	}
+	if (rc != 0) {
+		unlink(tmp);
+		set_mdb_error(error, store, rc, "%s %s", step, tmp);
+		goto out;
+	}
+	/* The old file's lock.mdb goes with it; ours is reopened at once. */
+	unlink(lock);
+	dir = open(store->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		fsync(dir);
+		close(dir);
+	}
+	mdb_env_close(store->env);
+	store->env = NULL;
+	ok = env_open(store, NULL, error);
+out:
+	gen_leave(store);
+	if (!ok && store->env != NULL)
+		store_write(store, compact_due_note, NULL, NULL);
+	return ok;
 }
 
 /* Writes what the transaction kept to write once at its end (places, the
@@ -619,10 +846,7 @@ gboolean store_write(Store *store, StoreWriteFunc fn, gpointer user_data, GError
 		store->busy = TRUE;
 		done = fn(&txn, user_data, &local) && txn_flush(&txn, &local);
 		g_clear_pointer(&txn.places, g_hash_table_unref);
-		if (done && !txn.map_full)
-			rc = mdb_txn_commit(txn.txn);
-		else
-			mdb_txn_abort(txn.txn);
+		rc = txn_end(store, txn.txn, done && !txn.map_full);
 		store->busy = FALSE;
 
 		if (txn.map_full || rc == MDB_MAP_FULL) {
@@ -666,7 +890,7 @@ void store_read_end(StoreTxn *txn)
 	if (txn == NULL)
 		return;
 	g_return_if_fail(!txn->write);
-	mdb_txn_abort(txn->txn);
+	txn_end(txn->store, txn->txn, FALSE);
 	txn->store->busy = FALSE;
 	g_free(txn);
 }
@@ -2174,6 +2398,22 @@ gboolean store_journal_last(StoreTxn *txn, guint64 *last, GError **error)
 	return TRUE;
 }
 
+static gboolean journal_encode(const Where *w, GString *record, const StoreJournalEntry *e,
+			       guint64 seq, GError **error)
+{
+	if (!add_string(w, record, "action", e->action, error) ||
+	    !add_string(w, record, "email", e->email, error) ||
+	    !add_string(w, record, "name", e->name, error) ||
+	    !add_string(w, record, "detail", e->detail, error) ||
+	    !add_strings(w, record, "fields", e->fields, error) ||
+	    !add_strings(w, record, "before", e->before, error) ||
+	    !add_strings(w, record, "after", e->after, error))
+		return FALSE;
+	record_add_uint64(record, "seq", seq);
+	record_add_int64(record, "when", e->when);
+	return TRUE;
+}
+
 gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
 {
 	g_autoptr(GString) record = record_new();
@@ -2184,17 +2424,8 @@ gboolean store_journal_add(StoreTxn *txn, StoreJournalEntry *e, GError **error)
 	if (!store_journal_last(txn, &last, error))
 		return FALSE;
 	key_for_id(last + 1, &be, &key);
-	if (!add_string(&w, record, "action", e->action, error) ||
-	    !add_string(&w, record, "email", e->email, error) ||
-	    !add_string(&w, record, "name", e->name, error) ||
-	    !add_string(&w, record, "detail", e->detail, error) ||
-	    !add_strings(&w, record, "fields", e->fields, error) ||
-	    !add_strings(&w, record, "before", e->before, error) ||
-	    !add_strings(&w, record, "after", e->after, error))
-		return FALSE;
-	record_add_uint64(record, "seq", last + 1);
-	record_add_int64(record, "when", e->when);
-	if (!txn_put(txn, &txn->store->journal, &key, record, MDB_NOOVERWRITE, error))
+	if (!journal_encode(&w, record, e, last + 1, error) ||
+	    !txn_put(txn, &txn->store->journal, &key, record, MDB_NOOVERWRITE, error))
 		return FALSE;
 	e->seq = last + 1;
 	return TRUE;
@@ -2612,17 +2843,20 @@ gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *don
 	StorePurge p = {now, kept, kept};
 	StorePurged gone = {0};
 	Purge pg = {&p, &gone, 0, NULL, NULL, 0};
+	MDB_val compact_key = {strlen(META_COMPACT_DUE), META_COMPACT_DUE};
 	RecordField f[1];
 	gint64 last = 0;
 	StoreTxn *txn;
-	gboolean found;
+	StoreForgotten words;
+	gboolean found, compact;
 
 	if (done != NULL)
 		*done = gone;
 	txn = store_read_begin(store, error);
 	if (txn == NULL)
 		return FALSE;
-	if (!txn_get(txn, &store->meta, &key, &val, &found, error)) {
+	if (!txn_get(txn, &store->meta, &compact_key, &val, &compact, error) ||
+	    !txn_get(txn, &store->meta, &key, &val, &found, error)) {
 		store_read_end(txn);
 		return FALSE;
 	}
@@ -2632,7 +2866,10 @@ gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *don
 		record_fields_clear(f, 1);
 	store_read_end(txn);
 	if (found && last <= now && now - last < PURGE_EVERY)
-		return TRUE;
+		return !compact || store_compact(store, error);
+	if (!store_write(store, last_words_purge, &words, error))
+		return FALSE;
+	compact = compact || words.rows > 0;
 	do {
 		if (!store_write(store, purge_step, &pg, error))
 			return FALSE;
@@ -2648,5 +2885,351 @@ gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *don
 	}
 	if (done != NULL)
 		*done = gone;
+	/* Erased data, and the rate counters of an erased person's last
+	 * answer, leave the file's free pages. */
+	return !compact || store_compact(store, error);
+}
+
+/* --- erasure ------------------------------------------------------------------ */
+
+typedef struct {
+	StoreTxn *txn;
+	GHashTable *people;	 /* lower-case addresses; NULL: everyone */
+	const char *const *keep; /* with everyone: whose outbox rows stay */
+	StoreForgotten *done;
+	GPtrArray *keys;	 /* GBytes: keys to delete from the table walked */
+	GPtrArray *entries;	 /* StoreJournalEntry: to write back anonymous */
+} Forget;
+
+/* TRUE when @email (@len bytes, any case) is someone being forgotten. */
+static gboolean forget_has(const Forget *fg, const char *email, gsize len)
+{
+	g_autofree char *lower = NULL;
+
+	if (email == NULL)
+		return FALSE;
+	if (fg->people == NULL)
+		return TRUE;
+	lower = g_ascii_strdown(email, len);
+	return g_hash_table_contains(fg->people, lower);
+}
+
+static void forget_key(Forget *fg, const MDB_val *key)
+{
+	g_ptr_array_add(fg->keys, g_bytes_new(key->mv_data, key->mv_size));
+}
+
+/* Deletes the keys collected from @table; adds their number to *@count. */
+static gboolean forget_keys(Forget *fg, const Table *table, guint *count, GError **error)
+{
+	for (guint i = 0; i < fg->keys->len; i++) {
+		gsize size;
+		MDB_val key;
+
+		key.mv_data = (void *)g_bytes_get_data(g_ptr_array_index(fg->keys, i), &size);
+		key.mv_size = size;
+		if (!txn_del(fg->txn, table, &key, error))
+			return FALSE;
+	}
+	if (count != NULL)
+		*count += fg->keys->len;
+	g_ptr_array_set_size(fg->keys, 0);
 	return TRUE;
+}
+
+/* Message-IDs are no addresses, but some clients make them of one. */
+static gboolean forget_seen_visit(const Where *w, const MDB_val *val, gpointer data,
+				  gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	g_autofree char *key = g_ascii_strdown(w->key->mv_data, w->key->mv_size);
+	GHashTableIter it;
+	gpointer email;
+
+	(void)val;
+	(void)more;
+	(void)error;
+	g_hash_table_iter_init(&it, fg->people);
+	while (g_hash_table_iter_next(&it, &email, NULL))
+		if (strstr(key, email) != NULL) {
+			forget_key(fg, w->key);
+			break;
+		}
+	return TRUE;
+}
+
+/* Marks are keyed "kind/date/recipient" when they are about a person. */
+static gboolean forget_mark_visit(const Where *w, const MDB_val *val, gpointer data,
+				  gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	const char *k = w->key->mv_data, *slash = NULL;
+
+	(void)val;
+	(void)more;
+	(void)error;
+	for (gsize i = 0; i < w->key->mv_size; i++)
+		if (k[i] == '/')
+			slash = k + i;
+	if (slash == NULL || memchr(slash, '@', k + w->key->mv_size - slash) == NULL)
+		return TRUE;
+	if (forget_has(fg, slash + 1, k + w->key->mv_size - slash - 1))
+		forget_key(fg, w->key);
+	return TRUE;
+}
+
+static gboolean forget_pending_visit(const Where *w, const MDB_val *val, gpointer data,
+				     gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	RecordField f[PF_N];
+	gboolean ok;
+
+	(void)more;
+	ok = fields_read(w, val, pending_fields, PF_N, f, error);
+	if (ok) {
+		const char *email = record_field_string(&f[PF_EMAIL]);
+		const char *asked_by = record_field_string(&f[PF_ASKED_BY]);
+
+		if (forget_has(fg, email, strlen(email)) ||
+		    (asked_by != NULL && forget_has(fg, asked_by, strlen(asked_by))))
+			forget_key(fg, w->key);
+	}
+	record_fields_clear(f, PF_N);
+	return ok;
+}
+
+static gboolean forget_journal_visit(const Where *w, const MDB_val *val, gpointer data,
+				     gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	g_autoptr(StoreJournalEntry) e = journal_decode(w, val, error);
+	StoreJournalEntry *anon;
+
+	(void)more;
+	if (e == NULL)
+		return FALSE;
+	if (strcmp(e->action, STORE_JOURNAL_ANONYMOUS) == 0 ||
+	    !forget_has(fg, e->email, strlen(e->email)))
+		return TRUE;
+	anon = store_journal_entry_new();
+	anon->seq = e->seq;
+	anon->when = e->when;
+	anon->action = g_strdup(STORE_JOURNAL_ANONYMOUS);
+	anon->email = g_strdup("");
+	anon->detail = g_steal_pointer(&e->action);
+	g_ptr_array_add(fg->entries, anon);
+	return TRUE;
+}
+
+static gboolean forget_outbox_visit(const Where *w, const MDB_val *val, gpointer data,
+				    gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	g_autoptr(OutboxRow) row = outbox_decode(fg->txn, w, val, FALSE, error);
+	gboolean gone;
+
+	(void)more;
+	if (row == NULL)
+		return FALSE;
+	if (fg->people != NULL)
+		gone = forget_has(fg, row->recipient, strlen(row->recipient));
+	else
+		gone = fg->keep == NULL ||
+		       !g_strv_contains((const char *const *)fg->keep, row->recipient);
+	if (gone)
+		forget_key(fg, w->key);
+	return TRUE;
+}
+
+/* Deletes the outbox rows whose keys were collected, with their message,
+ * draft and index entries. */
+static gboolean forget_rows(Forget *fg, GError **error)
+{
+	StoreTxn *txn = fg->txn;
+
+	for (guint i = 0; i < fg->keys->len; i++) {
+		gsize size;
+		MDB_val key;
+		RowPlace place;
+		IndexKey k;
+		MDB_val index;
+		guint64 be;
+
+		key.mv_data = (void *)g_bytes_get_data(g_ptr_array_index(fg->keys, i), &size);
+		key.mv_size = size;
+		memcpy(&be, key.mv_data, sizeof be);
+		if (!row_place_read(txn, &key, &place, error))
+			return FALSE;
+		if (place.due) {
+			index_key(place.next_try_at, GUINT64_FROM_BE(be), &k, &index);
+			if (!txn_del(txn, &txn->store->outbox_due, &index, error))
+				return FALSE;
+		}
+		if (place.sent) {
+			index_key(place.updated_at, GUINT64_FROM_BE(be), &k, &index);
+			if (!txn_del(txn, &txn->store->outbox_sent, &index, error))
+				return FALSE;
+		}
+		if (!txn_del(txn, &txn->store->messages, &key, error) ||
+		    !txn_del(txn, &txn->store->drafts, &key, error) ||
+		    !txn_del(txn, &txn->store->outbox, &key, error))
+			return FALSE;
+	}
+	fg->done->rows += fg->keys->len;
+	g_ptr_array_set_size(fg->keys, 0);
+	return TRUE;
+}
+
+/* Empties @table; adds the records it held to *@count. */
+static gboolean forget_table(StoreTxn *txn, const Table *table, guint *count, GError **error)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn->txn, table->dbi, &st);
+
+	if (rc == 0)
+		rc = mdb_drop(txn->txn, table->dbi, 0);
+	if (rc != 0) {
+		if (rc == MDB_MAP_FULL)
+			txn->map_full = TRUE;
+		set_mdb_error(error, txn->store, rc, "empty %s", table->name);
+		return FALSE;
+	}
+	if (count != NULL)
+		*count += st.ms_entries;
+	return TRUE;
+}
+
+/* Deletes each forgotten person's record from @table, keyed by address. */
+static gboolean forget_by_key(Forget *fg, const Table *table, guint *count, GError **error)
+{
+	GHashTableIter it;
+	gpointer email;
+
+	if (fg->people == NULL)
+		return forget_table(fg->txn, table, count, error);
+	g_hash_table_iter_init(&it, fg->people);
+	while (g_hash_table_iter_next(&it, &email, NULL)) {
+		g_autofree char *hashed = NULL;
+		gboolean found;
+		MDB_val key;
+
+		key_for_string(fg->txn->store, email, &hashed, &key);
+		if (!txn_del_found(fg->txn, table, &key, &found, error))
+			return FALSE;
+		if (found && count != NULL)
+			(*count)++;
+	}
+	return TRUE;
+}
+
+/* Notes (or clears) that the file holds erased data in its free pages. */
+static gboolean compact_due_set(StoreTxn *txn, gboolean due, GError **error)
+{
+	MDB_val key = {strlen(META_COMPACT_DUE), META_COMPACT_DUE};
+	g_autoptr(GString) record = record_new();
+
+	if (!due)
+		return txn_del(txn, &txn->store->meta, &key, error);
+	record_add_int64(record, "value", 1);
+	return txn_put(txn, &txn->store->meta, &key, record, 0, error);
+}
+
+static gboolean compact_due_clear(StoreTxn *txn, gpointer data, GError **error)
+{
+	(void)data;
+	return compact_due_set(txn, FALSE, error);
+}
+
+static gboolean compact_due_note(StoreTxn *txn, gpointer data, GError **error)
+{
+	(void)data;
+	return compact_due_set(txn, TRUE, error);
+}
+
+static gboolean last_word_visit(const Where *w, const MDB_val *val, gpointer data,
+				gboolean *more, GError **error)
+{
+	Forget *fg = data;
+	g_autoptr(OutboxRow) row = outbox_decode(fg->txn, w, val, FALSE, error);
+
+	(void)more;
+	if (row == NULL)
+		return FALSE;
+	if (strcmp(row->kind, STORE_KIND_LAST_WORD) == 0 &&
+	    (row->state == OUTBOX_SENT || row->state == OUTBOX_FAILED))
+		forget_key(fg, w->key);
+	return TRUE;
+}
+
+/* Deletes, whole, the last words to erased people that are sent or failed. */
+static gboolean last_words_purge(StoreTxn *txn, gpointer data, GError **error)
+{
+	StoreForgotten *done = data;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	Forget fg = {txn, NULL, NULL, done, keys, NULL};
+
+	*done = (StoreForgotten){0};
+	if (!table_foreach(txn, &txn->store->outbox, last_word_visit, &fg, error) ||
+	    !forget_rows(&fg, error))
+		return FALSE;
+	return done->rows == 0 || compact_due_set(txn, TRUE, error);
+}
+
+gboolean store_forget(StoreTxn *txn, GHashTable *people, const char *const *keep,
+		      StoreForgotten *done, GError **error)
+{
+	Store *store = txn->store;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GPtrArray) entries =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)store_journal_entry_free);
+	Forget fg = {txn, people, keep, done, keys, entries};
+
+	*done = (StoreForgotten){0};
+	if (!forget_by_key(&fg, &store->attendees, &done->attendees, error) ||
+	    !forget_by_key(&fg, &store->rate, &done->other, error) ||
+	    !forget_by_key(&fg, &store->itineraries, &done->other, error) ||
+	    !forget_by_key(&fg, &store->due, &done->other, error))
+		return FALSE;
+	if (people == NULL) {
+		if (!forget_table(txn, &store->seen, &done->other, error) ||
+		    !forget_table(txn, &store->waiting, &done->other, error) ||
+		    !forget_table(txn, &store->waiting_at, NULL, error))
+			return FALSE;
+	} else if (!table_foreach(txn, &store->seen, forget_seen_visit, &fg, error) ||
+		   !forget_keys(&fg, &store->seen, &done->other, error)) {
+		return FALSE;
+	}
+	if (!table_foreach(txn, &store->marks, forget_mark_visit, &fg, error) ||
+	    !forget_keys(&fg, &store->marks, &done->other, error) ||
+	    !table_foreach(txn, &store->pending, forget_pending_visit, &fg, error) ||
+	    !forget_keys(&fg, &store->pending, &done->requests, error) ||
+	    !table_foreach(txn, &store->outbox, forget_outbox_visit, &fg, error) ||
+	    !forget_rows(&fg, error) ||
+	    !table_foreach(txn, &store->journal, forget_journal_visit, &fg, error))
+		return FALSE;
+	for (guint i = 0; i < entries->len; i++) {
+		StoreJournalEntry *e = g_ptr_array_index(entries, i);
+		g_autoptr(GString) record = record_new();
+		guint64 be;
+		MDB_val key;
+		Where w = {store, &store->journal, &key};
+
+		key_for_id(e->seq, &be, &key);
+		if (!journal_encode(&w, record, e, e->seq, error) ||
+		    !txn_put(txn, &store->journal, &key, record, 0, error))
+			return FALSE;
+	}
+	done->journal = entries->len;
+	return compact_due_set(txn, TRUE, error);
+}
+
+gboolean store_outbox_drop_content(StoreTxn *txn, guint64 id, GError **error)
+{
+	MDB_val key;
+	guint64 be;
+
+	key_for_id(id, &be, &key);
+	return txn_del(txn, &txn->store->messages, &key, error) &&
+	       txn_del(txn, &txn->store->drafts, &key, error);
 }

@@ -41,6 +41,14 @@ Store *store_open_readonly(const char *dir, GError **error);
 
 void store_close(Store *store);
 
+/* Rewrites the store's data file compacted, so that nothing deleted stays
+ * in its free pages (store_forget() ends with it), while other processes
+ * keep it open: every transaction of every process holds store.lock
+ * shared and adopts a new data file at its beginning, and this holds it
+ * exclusively while it copies (mdb_env_copyfd2, MDB_CP_COMPACT) and renames
+ * the copy over data.mdb. No transaction may be open in @store. */
+gboolean store_compact(Store *store, GError **error);
+
 /* Writes a consistent, compacted copy of the whole store to the file
  * @path (an LMDB data file, to be opened with MDB_NOSUBDIR or put in a
  * directory as data.mdb), while others go on reading and writing. The copy
@@ -227,6 +235,11 @@ typedef struct {
 	GPtrArray *after;  /* char *: and after */
 } StoreJournalEntry;
 
+/* The action of an entry whose person was erased (store_forget()): no
+ * address, name or value is left, only when and what (its detail: the
+ * action it was), for anonymous counts. */
+#define STORE_JOURNAL_ANONYMOUS "anonymous"
+
 /* Returns a new entry with empty arrays; free with store_journal_entry_free(). */
 StoreJournalEntry *store_journal_entry_new(void);
 void store_journal_entry_free(StoreJournalEntry *e);
@@ -296,3 +309,35 @@ typedef struct {
  * what went. */
 gboolean store_purge(Store *store, gint64 now, guint keep_days, StorePurged *done,
 		     GError **error);
+
+/* --- erasure (issue #16) ------------------------------------------------------- */
+
+/* The kind of the last mail to a person erased at their request: once sent
+ * (or failed) its row goes whole, at the next store_purge(). */
+#define STORE_KIND_LAST_WORD "forgotten"
+
+/* What store_forget() erased. */
+typedef struct {
+	guint attendees; /* registrations */
+	guint requests;  /* confirmations pending, for them or asked by them */
+	guint rows;      /* outbox rows to them, with message and draft */
+	guint journal;   /* journal entries made anonymous */
+	guint other;     /* hourly counters, itinerary states, marks, Message-IDs */
+} StoreForgotten;
+
+/* Erases in @txn everything the store keeps under or about the addresses
+ * in @people (a set of lower-case addresses, borrowed), or about everyone
+ * when @people is NULL: their registrations, hourly counters, itinerary
+ * states, marks keyed by their address, Message-IDs that contain it (all of
+ * them, for everyone), the requests waiting for their confirmation or
+ * asked by them, the outbox rows to them (for everyone: every row not to
+ * one of @keep) with their messages and drafts; their journal entries are
+ * rewritten STORE_JOURNAL_ANONYMOUS. Waiting lists are the caller's
+ * (store_waiting_remove(), for everyone: emptied here), as are rows to
+ * others that mention them (store_outbox_drop_content()). Write txn only.
+ * The data stays in the file's free pages until store_compact(). */
+gboolean store_forget(StoreTxn *txn, GHashTable *people, const char *const *keep,
+		      StoreForgotten *done, GError **error);
+
+/* Removes row @id's message and draft, keeping the row. Write txn only. */
+gboolean store_outbox_drop_content(StoreTxn *txn, guint64 id, GError **error);

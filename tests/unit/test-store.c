@@ -1003,6 +1003,184 @@ static void test_unknown_version(void)
 	scratch_free(dir);
 }
 
+/* --- erasure (issue #16) ------------------------------------------------------- */
+
+static gboolean forget_fill(StoreTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr(Attendee) ana = attendee_full("ana@example.ro", "Ana Popescu");
+	g_autoptr(Attendee) bo = attendee_full("bo@example.fi", "Bo Berg");
+	g_autoptr(OutboxRow) to_ana = outbox_full();
+	g_autoptr(OutboxRow) to_bo = outbox_full();
+	g_autoptr(StoreJournalEntry) e = store_journal_entry_new();
+	StorePending p = {.token = (char *)"t1", .email = (char *)"bo@example.fi",
+			  .action = (char *)"update", .asked_by = (char *)"ana@example.ro",
+			  .created_at = 1, .expires_at = 2};
+	StoreMark m = {1, 0, (char *)"sent"};
+	gboolean allowed;
+
+	(void)data;
+	g_free(to_ana->recipient);
+	to_ana->recipient = g_strdup("ana@example.ro");
+	g_free(to_bo->recipient);
+	to_bo->recipient = g_strdup("bo@example.fi");
+	e->when = 1;
+	e->action = g_strdup("registered");
+	e->email = g_strdup("ana@example.ro");
+	e->name = g_strdup("Ana Popescu");
+	g_ptr_array_add(e->fields, g_strdup("name"));
+	g_ptr_array_add(e->before, g_strdup(""));
+	g_ptr_array_add(e->after, g_strdup("Ana Popescu"));
+	return store_attendee_put(txn, ana, error) && store_attendee_put(txn, bo, error) &&
+	       store_outbox_add(txn, to_ana, error) && store_outbox_add(txn, to_bo, error) &&
+	       store_journal_add(txn, e, error) && store_pending_put(txn, &p, error) &&
+	       store_mark_put(txn, "itinerary/2025-09-12/ana@example.ro", &m, error) &&
+	       store_rate_take(txn, "ana@example.ro", 1, 10, &allowed, error) &&
+	       store_due_add(txn, "ana@example.ro", 1, error);
+}
+
+static gboolean forget_ana(StoreTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr(GHashTable) people = g_hash_table_new(g_str_hash, g_str_equal);
+
+	g_hash_table_add(people, (gpointer) "ana@example.ro");
+	return store_forget(txn, people, NULL, data, error);
+}
+
+static gboolean count_row(const OutboxRow *row, gpointer data)
+{
+	g_assert_cmpstr(row->recipient, ==, "bo@example.fi");
+	(*(guint *)data)++;
+	return TRUE;
+}
+
+static gboolean check_anonymous(const StoreJournalEntry *e, gpointer data)
+{
+	g_assert_cmpstr(e->action, ==, STORE_JOURNAL_ANONYMOUS);
+	g_assert_cmpstr(e->detail, ==, "registered");
+	g_assert_cmpstr(e->email, ==, "");
+	g_assert_null(e->name);
+	g_assert_cmpuint(e->fields->len, ==, 0);
+	(*(guint *)data)++;
+	return TRUE;
+}
+
+/* Greps the whole state directory, as an organiser would. */
+static gboolean dir_names(const char *dir, const char *needle)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_autofree char *text = NULL;
+		gsize len;
+
+		if (g_file_get_contents(path, &text, &len, NULL))
+			for (gsize i = 0; i + strlen(needle) <= len; i++)
+				if (memcmp(text + i, needle, strlen(needle)) == 0)
+					return TRUE;
+	}
+	return FALSE;
+}
+
+static void test_forget(void)
+{
+	char *dir = scratch_new();
+	Store *store = open_store(dir);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Attendee) ana = NULL, bo = NULL;
+	g_autoptr(StorePending) p = NULL;
+	g_autoptr(StoreMark) m = NULL;
+	StoreForgotten done;
+	StoreTxn *txn;
+	guint rows = 0, entries = 0;
+
+	g_assert_true(store_write(store, forget_fill, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(dir_names(dir, "ana@example.ro"));
+	g_assert_true(store_write(store, forget_ana, &done, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(done.attendees, ==, 1);
+	g_assert_cmpuint(done.requests, ==, 1);
+	g_assert_cmpuint(done.rows, ==, 1);
+	g_assert_cmpuint(done.journal, ==, 1);
+	g_assert_true(store_compact(store, &error));
+	g_assert_no_error(error);
+	g_assert_false(dir_names(dir, "ana@example.ro"));
+	g_assert_false(dir_names(dir, "Ana Popescu"));
+
+	txn = store_read_begin(store, &error);
+	g_assert_no_error(error);
+	ana = store_attendee_get(txn, "ana@example.ro", &error);
+	bo = store_attendee_get(txn, "bo@example.fi", &error);
+	p = store_pending_get(txn, "t1", &error);
+	m = store_mark_get(txn, "itinerary/2025-09-12/ana@example.ro", &error);
+	g_assert_true(store_outbox_foreach(txn, count_row, &rows, &error));
+	g_assert_true(store_journal_foreach(txn, 0, check_anonymous, &entries, &error));
+	store_read_end(txn);
+	g_assert_no_error(error);
+	g_assert_null(ana);
+	g_assert_nonnull(bo);
+	g_assert_null(p);
+	g_assert_null(m);
+	g_assert_cmpuint(rows, ==, 1);
+	g_assert_cmpuint(entries, ==, 1);
+	store_close(store);
+	scratch_free(dir);
+}
+
+static gboolean add_bo(StoreTxn *txn, gpointer data, GError **error)
+{
+	g_autoptr(Attendee) a = attendee_full(data, "Bo Berg");
+
+	return store_attendee_put(txn, a, error);
+}
+
+/* Another process compacts the store this one keeps open: this one's next
+ * transaction adopts the new file, and what it writes there stays. */
+static void test_compacted_elsewhere(void)
+{
+	g_autoptr(GError) error = NULL;
+	Store *store;
+	StoreTxn *txn;
+	GStatBuf before, after;
+	g_autofree char *data = NULL;
+	guint n = 0;
+	char *dir;
+
+	if (g_test_subprocess()) {
+		store = open_store(g_getenv("TEST_STORE_DIR"));
+		g_assert_true(store_write(store, add_bo, (gpointer) "b@example.fi", &error));
+		g_assert_true(store_compact(store, &error));
+		g_assert_no_error(error);
+		store_close(store);
+		return;
+	}
+	dir = scratch_new();
+	data = g_build_filename(dir, "data.mdb", NULL);
+	store = open_store(dir);
+	g_assert_true(store_write(store, add_bo, (gpointer) "a@example.fi", &error));
+	g_assert_cmpint(g_stat(data, &before), ==, 0);
+	g_assert_true(g_setenv("TEST_STORE_DIR", dir, TRUE));
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_unsetenv("TEST_STORE_DIR");
+	g_test_trap_assert_passed();
+	g_assert_cmpint(g_stat(data, &after), ==, 0);
+	g_assert_cmpuint(before.st_ino, !=, after.st_ino);
+
+	g_assert_true(store_write(store, add_bo, (gpointer) "c@example.fi", &error));
+	g_assert_no_error(error);
+	store_close(store);
+	store = open_store(dir);
+	txn = store_read_begin(store, &error);
+	g_assert_true(store_attendee_foreach(txn, count_attendee, &n, &error));
+	store_read_end(txn);
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 3);
+	store_close(store);
+	scratch_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1021,5 +1199,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/unknown-version", test_unknown_version);
 	g_test_add_func("/store/old-waiting-list", test_old_waiting_list);
 	g_test_add_func("/store/version-1-records", test_version_1_records);
+	g_test_add_func("/store/forget", test_forget);
+	g_test_add_func("/store/compacted-elsewhere", test_compacted_elsewhere);
 	return g_test_run();
 }
