@@ -8,7 +8,7 @@
 # and confirming from their own address applies it. A Name: that is an
 # encoded word is decoded before it is stored, with no line break in it.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 28
 
 now=2025-09-01T09:00:00+02:00
 run() { ctl run-once --now "$now"; }
@@ -82,6 +82,12 @@ last_to ileana@uvt.example.ro >"$T/ileana-ask.txt"
 check 'Ileana is asked whether to cancel, at her own address' \
 	sh -c "grep -q '^Subject: Please confirm: ' '$T/ileana-ask.txt' && grep -q 'asking to cancel it' '$T/ileana-ask.txt'"
 check 'and the stranger learns nothing of her' nothing_of_theirs
+write_mail mallory@evil.example FORGET 'Email: matti@tamk.example.fi'
+run
+last_to matti@tamk.example.fi >"$T/matti-forget.txt"
+check 'a FORGET naming Matti erases nothing; Matti is asked at his address' \
+	sh -c "'$CONVENECTL' show matti@tamk.example.fi >/dev/null && grep -q '^Subject: Please confirm: ' '$T/matti-forget.txt' && grep -q 'asking to erase it' '$T/matti-forget.txt'"
+check 'and the stranger, told it was sent, learns nothing of his' nothing_of_theirs
 
 # A delegation naming a registered person asks that person.
 write_mail 'Mallory <mallory@evil.example>' 'Our group' \
@@ -127,11 +133,12 @@ matti_before=$(mails_to matti@tamk.example.fi)
 write_mail mallory@evil.example STATUS 'Email: matti@tamk.example.fi'
 write_mail mallory@evil.example 'Update' 'Email: matti@tamk.example.fi\nDiet: none\nActivities: kickoff-meeting\n'
 write_mail mallory@evil.example CANCEL 'Email: matti@tamk.example.fi'
+write_mail mallory@evil.example FORGET 'Email: matti@tamk.example.fi'
 run
-check 'under "confirm", STATUS, an update and a CANCEL naming Matti change nothing of his' \
+check 'under "confirm", STATUS, an update, a CANCEL and a FORGET naming Matti change nothing of his' \
 	same_as_before matti@tamk.example.fi
-check 'Matti gets his status and two requests to confirm, at his address' \
-	sh -c "test $(mails_to matti@tamk.example.fi) = $((matti_before + 3))"
+check 'Matti gets his status and three requests to confirm, at his address' \
+	sh -c "test $(mails_to matti@tamk.example.fi) = $((matti_before + 4))"
 check 'and nothing of his, nor a token, reaches the stranger' nothing_of_theirs
 set_conf policy '"open"'
 
