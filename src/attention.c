@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "csv.h"
 #include "lang.h"
 #include "maildir.h"
 #include "message.h"
@@ -515,4 +516,103 @@ gboolean attention_release(const Config *cfg, const char *file, char **name_out,
 	if (name_out != NULL)
 		*name_out = g_steal_pointer(&name);
 	return TRUE;
+}
+
+/* Joins member @key of each object (or each string) of array @arr. */
+static char *join_member(JsonArray *arr, const char *key, const char *sep)
+{
+	g_autoptr(GPtrArray) parts = g_ptr_array_new();
+
+	for (guint i = 0; arr != NULL && i < json_array_get_length(arr); i++) {
+		JsonNode *node = json_array_get_element(arr, i);
+
+		if (JSON_NODE_HOLDS_OBJECT(node))
+			g_ptr_array_add(parts, (gpointer)json_object_get_string_member_with_default(
+						   json_node_get_object(node), key, ""));
+		else
+			g_ptr_array_add(parts, (gpointer)json_node_get_string(node));
+	}
+	g_ptr_array_add(parts, NULL);
+	return g_strjoinv(sep, (char **)parts->pdata);
+}
+
+static const char *member(JsonObject *o, const char *key)
+{
+	return json_object_get_string_member_with_default(o, key, "");
+}
+
+static char *int_member(JsonObject *o, const char *key)
+{
+	return g_strdup_printf("%" G_GINT64_FORMAT, json_object_get_int_member_with_default(o, key, 0));
+}
+
+/* Appends the record of item @o of list @list to @out. */
+static void csv_item(GString *out, const char *list, JsonObject *o)
+{
+	g_autofree char *detail = NULL, *action = NULL;
+	const char *email = member(o, "email"), *at = member(o, "at"), *subject = member(o, "subject");
+
+	if (strcmp(list, "forwarded") == 0) {
+		detail = join_member(json_object_get_array_member(o, "lines"), NULL, " / ");
+	} else if (strcmp(list, "errors") == 0 || strcmp(list, "refusals") == 0) {
+		detail = join_member(json_object_get_array_member(o, "problems"), "text", "; ");
+	} else if (strcmp(list, "quarantine") == 0) {
+		email = member(o, "from");
+		at = member(o, "date");
+		detail = g_strdup(member(o, "reason"));
+		action = g_strdup(member(o, "release"));
+	} else if (strcmp(list, "bounced") == 0 || strcmp(list, "failed") == 0) {
+		g_autofree char *id = int_member(o, "id");
+
+		email = member(o, "to");
+		subject = member(o, "kind");
+		detail = g_strdup(member(o, "reply"));
+		action = g_strdup_printf("convenectl retry %s", id);
+	} else if (strcmp(list, "limited") == 0) {
+		detail = int_member(o, "held");
+	} else if (strcmp(list, "pending") == 0) {
+		detail = int_member(o, "days");
+	}
+	{
+		const char *cells[] = {list, email, member(o, "name"), at, subject, detail, action};
+
+		csv_append_record(out, cells, G_N_ELEMENTS(cells));
+	}
+}
+
+GBytes *attention_csv(JsonObject *att)
+{
+	static const char *const lists[] = {"forwarded", "errors", "refusals", "quarantine",
+					    "bounced",	 "failed", "limited",  "pending"};
+	static const char *const header[] = {"list",	"email",  "name", "at",
+					     "subject", "detail", "action"};
+	GString *out = g_string_new("\xEF\xBB\xBF");
+	JsonArray *waiting = json_object_get_array_member(
+	    json_object_get_object_member(att, "waiting"), "items");
+
+	csv_append_record(out, header, G_N_ELEMENTS(header));
+	for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
+		JsonArray *items =
+		    json_object_get_array_member(json_object_get_object_member(att, lists[i]), "items");
+
+		for (guint k = 0; k < json_array_get_length(items); k++)
+			csv_item(out, lists[i], json_array_get_object_element(items, k));
+	}
+	/* A waiting list: the activity as subject, the place as detail. */
+	for (guint i = 0; i < json_array_get_length(waiting); i++) {
+		JsonObject *list = json_array_get_object_element(waiting, i);
+		JsonArray *people = json_object_get_array_member(list, "people");
+
+		for (guint k = 0; k < json_array_get_length(people); k++) {
+			JsonObject *p = json_array_get_object_element(people, k);
+			g_autofree char *position = int_member(p, "position");
+			const char *cells[] = {"waiting",	    member(p, "email"),
+					       member(p, "name"),   member(p, "at"),
+					       member(list, "id"),  position,
+					       ""};
+
+			csv_append_record(out, cells, G_N_ELEMENTS(cells));
+		}
+	}
+	return g_string_free_to_bytes(out);
 }

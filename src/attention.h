@@ -39,3 +39,8 @@ char *attention_when(const Config *cfg, const char *lang, gint64 t);
  * G_FILE_ERROR_NOENT when the quarantine holds no such message, or another
  * error when it cannot be moved (it then stays where it was). */
 gboolean attention_release(const Config *cfg, const char *file, char **name_out, GError **error);
+
+/* Returns @att (from attention_build()) as a CSV table like the
+ * attendees' (csv.h): one record per item, with the columns list, email,
+ * name, at, subject, detail and action (the command that deals with it). */
+GBytes *attention_csv(JsonObject *att);

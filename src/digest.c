@@ -617,15 +617,21 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, cfg->tz);
 	g_autofree char *filename = g_date_time_format(local, "attendees-%Y-%m-%d.csv");
-	ComposeAttachment att = {filename, "text/csv", NULL, NULL};
+	g_autofree char *attention_name = g_date_time_format(local, "attention-%Y-%m-%d.csv");
+	g_autoptr(GBytes) attention = NULL;
+	ComposeAttachment att[] = {{filename, "text/csv", NULL, NULL},
+				   {attention_name, "text/csv", NULL, NULL}};
 	gboolean ok = FALSE;
 
 	ctx = digest_build(&d, txn, now, error);
 	if (ctx == NULL)
 		goto out;
 	csv = g_string_free_to_bytes(g_steal_pointer(&d.csv));
-	att.data = csv;
+	att[0].data = csv;
+	attention = attention_csv(json_object_get_object_member(ctx, "attention"));
+	att[1].data = attention;
 	set_text(ctx, "csv", filename);
+	set_text(ctx, "attention_csv", attention_name);
 	for (guint i = 0; i < n; i++) {
 		g_autoptr(OutboxRow) row = NULL;
 		ComposeMail mail = {
@@ -634,8 +640,8 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 		    .ctx = ctx,
 		    .to_address = recipients[i],
 		    .auto_replied = FALSE,
-		    .attachments = &att,
-		    .n_attachments = 1,
+		    .attachments = att,
+		    .n_attachments = G_N_ELEMENTS(att),
 		};
 
 		row = compose_mail(composer, &mail, now, error);

@@ -8,7 +8,7 @@
 # "convenectl attention --format json" name each; every text part is
 # UTF-8 and says so.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 27
 
 set_activity visit-orange-cyberdefense capacity 1
 set_conf replies-per-sender-per-hour 2
@@ -99,6 +99,25 @@ for p in parts:
     p.get_payload(decode=True).decode("utf-8")
 html = [p for p in parts if p.get_content_type() == "text/html"][0]
 assert b'<meta charset="utf-8">' in html.get_payload(decode=True)
+PY
+
+python3 - "$digest" >"$T/attention.csv" <<'PY'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+for p in m.walk():
+    if p.get_filename() == "attention-2025-09-11.csv":
+        sys.stdout.write(p.get_payload(decode=True).decode("utf-8-sig"))
+PY
+check 'the attached attention CSV carries the same, a row each' python3 - "$T/attention.csv" "$quarantined" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+seen = {(r["list"], r["email"]) for r in rows}
+for want in [("forwarded", "anamaria.popescu@gmail.com"), ("errors", "stefan@example.ro"),
+             ("refusals", "late@example.fi"), ("quarantine", "Mikko Jääskeläinen"),
+             ("bounced", "nobody@tamk.example.fi"), ("limited", "loop@example.net"),
+             ("pending", "ana@example.ro"), ("waiting", "bogdan@example.ro")]:
+    assert want in seen, (want, seen)
+assert any(r["action"] == "convenectl release " + sys.argv[2] for r in rows)
 PY
 
 # Ștefan puts his registration right: his error needs nobody any more.
