@@ -298,7 +298,8 @@ static GMimeObject *attachment_part(const char *filename, const char *type, cons
 		part = g_mime_part_new_with_type("application", "octet-stream");
 		ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 		method = "";
-	} else {
+	} else if (strcmp(mime_type[0], "text") == 0) {
+		/* Text only: a workbook is bytes, with no charset. */
 		g_mime_content_type_set_parameter(ct, "charset", "utf-8");
 	}
 	if (*method != '\0')

@@ -18,7 +18,9 @@
 #include "itinerary.h"
 #include "field.h"
 #include "lang.h"
+#include "log.h"
 #include "text.h"
+#include "xlsx.h"
 
 /* At most this many entries in each list of people. */
 #define DIGEST_LIST_MAX 200
@@ -56,6 +58,7 @@ typedef struct {
 	GHashTable *delegations; /* name → count */
 	GHashTable *prepare;	 /* field id → (folded value → Group) */
 	GString *csv;
+	Xlsx *xlsx;		 /* the same rows as a workbook */
 	GHashTable *answers;	 /* choice and yes-no field id → (value → count) */
 
 	/* deliveries tried again later, from the outbox (failures need
@@ -271,7 +274,13 @@ static gboolean add_attendee(const Attendee *a, gpointer data)
 	Digest *d = data;
 	const Config *cfg = d->cfg;
 
-	csv_attendees_add(d->csv, cfg, a);
+	{
+		g_autoptr(GPtrArray) cells = csv_attendee_cells(cfg, a);
+
+		csv_append_record(d->csv, (const char *const *)cells->pdata, cells->len);
+		if (d->xlsx != NULL)
+			xlsx_add_row(d->xlsx, (const char *const *)cells->pdata, cells->len);
+	}
 	if (a->status == ATTENDEE_PENDING)
 		d->pending++;
 	if (a->status == ATTENDEE_CANCELLED)
@@ -485,6 +494,7 @@ static void digest_clear(Digest *d)
 	if (d->csv != NULL)
 		g_string_free(d->csv, TRUE);
 	d->csv = NULL;
+	g_clear_pointer(&d->xlsx, xlsx_free);
 }
 
 static JsonObject *changes_json(Digest *d)
@@ -519,7 +529,7 @@ static JsonObject *problems_json(Digest *d)
 }
 
 /* Reads everything the digest reports into @d and returns its template
- * context; the CSV stays in d->csv. */
+ * context; the CSV stays in d->csv, the workbook in d->xlsx. */
 static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **error)
 {
 	const Config *cfg = d->cfg;
@@ -618,11 +628,22 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, cfg->tz);
 	g_autofree char *filename = g_date_time_format(local, "attendees-%Y-%m-%d.csv");
 	g_autofree char *attention_name = g_date_time_format(local, "attention-%Y-%m-%d.csv");
-	g_autoptr(GBytes) attention = NULL;
-	ComposeAttachment att[] = {{filename, "text/csv", NULL, NULL},
-				   {attention_name, "text/csv", NULL, NULL}};
+	g_autoptr(GBytes) attention = NULL, workbook = NULL;
+	g_autoptr(GPtrArray) columns = csv_attendee_columns(cfg);
+	g_autoptr(GError) sheet_error = NULL;
+	ComposeAttachment att[] = {
+	    {filename, "text/csv", NULL, NULL},
+	    {attention_name, "text/csv", NULL, NULL},
+	    {"registrations.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	     NULL, NULL},
+	};
+	guint n_att = G_N_ELEMENTS(att);
 	gboolean ok = FALSE;
 
+	/* The workbook is a convenience: without scratch space the digest
+	 * still goes, with the CSV. */
+	d.xlsx = xlsx_new("registrations", (const char *const *)columns->pdata, columns->len,
+			  &sheet_error);
 	ctx = digest_build(&d, txn, now, error);
 	if (ctx == NULL)
 		goto out;
@@ -630,6 +651,13 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	att[0].data = csv;
 	attention = attention_csv(json_object_get_object_member(ctx, "attention"));
 	att[1].data = attention;
+	if (d.xlsx != NULL)
+		workbook = xlsx_finish(g_steal_pointer(&d.xlsx), &sheet_error);
+	att[2].data = workbook;
+	if (workbook == NULL) {
+		log_event(LOG_WARNING, "digest-workbook-failed", "error", sheet_error->message, NULL);
+		n_att--;
+	}
 	set_text(ctx, "csv", filename);
 	set_text(ctx, "attention_csv", attention_name);
 	for (guint i = 0; i < n; i++) {
@@ -641,7 +669,7 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 		    .to_address = recipients[i],
 		    .auto_replied = FALSE,
 		    .attachments = att,
-		    .n_attachments = G_N_ELEMENTS(att),
+		    .n_attachments = n_att,
 		};
 
 		row = compose_mail(composer, &mail, now, error);

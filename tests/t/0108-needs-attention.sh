@@ -8,7 +8,7 @@
 # "convenectl attention --format json" name each; every text part is
 # UTF-8 and says so.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 28
 
 set_activity visit-orange-cyberdefense capacity 1
 set_conf replies-per-sender-per-hour 2
@@ -118,6 +118,20 @@ for want in [("forwarded", "anamaria.popescu@gmail.com"), ("errors", "stefan@exa
              ("pending", "ana@example.ro"), ("waiting", "bogdan@example.ro")]:
     assert want in seen, (want, seen)
 assert any(r["action"] == "convenectl release " + sys.argv[2] for r in rows)
+PY
+check 'registrations.xlsx beside the CSV: a column per field, a row per attendee' python3 - "$digest" <<'PY'
+import email, io, re, sys, zipfile
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+[book] = [p.get_payload(decode=True) for p in m.walk() if p.get_filename() == "registrations.xlsx"]
+[csv] = [p.get_payload(decode=True).decode("utf-8-sig") for p in m.walk() if (p.get_filename() or "").startswith("attendees-")]
+z = zipfile.ZipFile(io.BytesIO(book))
+sheet = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+rows = re.findall(r"<row [^>]*>(.*?)</row>", sheet)
+header = csv.splitlines()[0].split(",")
+cells = lambda r: [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<is>(.*?)</is>", r)]
+assert cells(rows[0]) == header, (cells(rows[0]), header)
+assert len(rows) == len(csv.splitlines()), (len(rows), len(csv.splitlines()))
+assert any("Bogdan Ionescu" in cells(r) for r in rows)
 PY
 
 # Ștefan puts his registration right: his error needs nobody any more.
