@@ -356,7 +356,8 @@ static GMimeObject *attachment_part(const char *filename, const char *type, cons
 		part = g_mime_part_new_with_type("application", "octet-stream");
 		ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 		method = "";
-	} else {
+	} else if (strcmp(mime_type[0], "text") == 0) {
+		/* Text only: a workbook is bytes, with no charset. */
 		g_mime_content_type_set_parameter(ct, "charset", "utf-8");
 	}
 	if (*method != '\0')
@@ -368,11 +369,18 @@ static GMimeObject *attachment_part(const char *filename, const char *type, cons
 	return GMIME_OBJECT(part);
 }
 
+/* Every text part is UTF-8 and says so: g_mime_text_part_set_text()
+ * would pick ISO-8859-1 for text that fits it, against the HTML's own
+ * <meta charset="utf-8">. */
 static GMimeObject *text_part(const char *subtype, const char *text)
 {
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+	g_autoptr(GMimeDataWrapper) wrapper =
+	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
-	g_mime_text_part_set_text(part, text);
+	g_mime_part_set_content(GMIME_PART(part), wrapper);
+	g_mime_text_part_set_charset(part, "utf-8");
 	g_mime_object_encode(GMIME_OBJECT(part), GMIME_ENCODING_CONSTRAINT_7BIT);
 	return GMIME_OBJECT(part);
 }

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "attention.h"
 #include "capacity.h"
 #include "clock.h"
 #include "command.h"
@@ -54,6 +55,8 @@ static const char usage_text[] =
 	"  backup FILE                    a consistent copy of the store, while it runs\n"
 	"  digest organisers|itinerary|programme [ADDRESS] [--date YYYY-MM-DD] [--now ISO8601]\n"
 	"                                 queue one now: a preview or a re-send\n"
+	"  attention [--format json]      what needs an organiser (as in the digest)\n"
+	"  release FILE                   a quarantined message back into the intake\n"
 	"the configuration is -c FILE, else $CONVENE_CONF, else " SYSCONFDIR
 	"/convene/convene.conf\n";
 
@@ -899,6 +902,122 @@ static int digest_check_address(const Config *cfg, Store *store, gboolean organi
 	return EX_NOUSER;
 }
 
+/* Prints one item of an attention list: its values, the label of its
+ * time, and its lists (problems, lines, people) indented below. */
+static void print_attention_item(JsonObject *item, const char *indent)
+{
+	g_autoptr(GList) members = json_object_get_members(item);
+	g_autoptr(GString) line = g_string_new(indent);
+	g_autoptr(GPtrArray) lists = g_ptr_array_new();
+
+	for (GList *m = members; m != NULL; m = m->next) {
+		JsonNode *node = json_object_get_member(item, m->data);
+
+		if (JSON_NODE_HOLDS_ARRAY(node)) {
+			g_ptr_array_add(lists, m->data);
+		} else if (JSON_NODE_HOLDS_VALUE(node) && strcmp(m->data, "at") != 0) {
+			g_autofree char *value =
+			    json_node_get_value_type(node) == G_TYPE_STRING
+				? g_strdup(json_node_get_string(node))
+				: g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+
+			if (*value != '\0')
+				g_string_append_printf(line, "%s%s=%s", line->len > strlen(indent) ? " " : "",
+						       (const char *)m->data, value);
+		}
+	}
+	puts(line->str);
+	for (guint i = 0; i < lists->len; i++) {
+		JsonArray *arr = json_object_get_array_member(item, g_ptr_array_index(lists, i));
+		g_autofree char *deeper = g_strconcat(indent, "    ", NULL);
+
+		for (guint k = 0; k < json_array_get_length(arr); k++) {
+			JsonNode *node = json_array_get_element(arr, k);
+
+			if (JSON_NODE_HOLDS_OBJECT(node))
+				print_attention_item(json_node_get_object(node), deeper);
+			else
+				printf("%s%s\n", deeper, json_node_get_string(node));
+		}
+	}
+}
+
+static int cmd_attention(const char *path, Options *o)
+{
+	static const char *const lists[] = {"forwarded", "errors",  "refusals", "quarantine", "bounced",
+					    "failed",	 "limited", "pending",  "waiting",    NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autoptr(JsonObject) att = NULL;
+	StoreTxn *txn;
+	Store *store;
+	int rc;
+
+	if (o->rest->len > 0)
+		return usage("attention takes no arguments");
+	rc = open_state(path, &cfg, &store);
+	if (rc != EX_OK)
+		return rc;
+	txn = store_read_begin(store, &error);
+	if (txn != NULL) {
+		att = attention_build(txn, cfg, cfg->languages[0], clock_now_unix(), FALSE, &error);
+		store_read_end(txn);
+	}
+	store_close(store);
+	if (att == NULL) {
+		say_error(NULL, error);
+		return EX_SOFTWARE;
+	}
+	if (o->format != NULL) {
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		json_node_set_object(node, att);
+		if (!export_write_node(node, stdout, &error)) {
+			say_error(NULL, error);
+			return EX_IOERR;
+		}
+		return EX_OK;
+	}
+	for (guint i = 0; lists[i] != NULL; i++) {
+		JsonObject *list = json_object_get_object_member(att, lists[i]);
+		JsonArray *items = json_object_get_array_member(list, "items");
+		gint64 more = json_object_get_int_member(list, "more");
+
+		if (json_object_get_int_member(list, "count") == 0)
+			continue;
+		printf("%s: %" G_GINT64_FORMAT "\n", lists[i], json_object_get_int_member(list, "count"));
+		for (guint k = 0; k < json_array_get_length(items); k++)
+			print_attention_item(json_array_get_object_element(items, k), "  ");
+		if (more > 0)
+			printf("  ... and %" G_GINT64_FORMAT " more\n", more);
+	}
+	if (!json_object_get_boolean_member(att, "any"))
+		puts("nothing needs attention");
+	return EX_OK;
+}
+
+static int cmd_release(const char *path, Options *o)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) cfg = NULL;
+	g_autofree char *name = NULL;
+
+	if (o->rest->len != 1)
+		return usage("release takes one FILE");
+	cfg = load_config(path, FALSE);
+	if (cfg == NULL)
+		return EX_CONFIG;
+	if (!attention_release(cfg, g_ptr_array_index(o->rest, 0), &name, &error)) {
+		say_error("release", error);
+		return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? EX_NOINPUT
+									       : EX_CANTCREAT;
+	}
+	log_event(LOG_NOTICE, "released", "file", name, "folder", cfg->intake_dir, NULL);
+	printf("%s released into %s/new: it is read again at the next run\n", name,
+	       cfg->intake_dir);
+	return EX_OK;
+}
+
 /* "digest organisers|itinerary|programme [ADDRESS] [--date D] [--now T]". */
 static int cmd_digest(const char *path, int argc, char **argv)
 {
@@ -1044,6 +1163,14 @@ int main(int argc, char **argv)
 		if (!parse_options(argc - i, argv + i, &o, NULL))
 			return usage("register takes --lang L, --now ISO8601 and a FILE");
 		status = cmd_register(path, &o);
+	} else if (strcmp(command, "attention") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, "json"))
+			return usage("attention takes --format json and --now ISO8601");
+		status = cmd_attention(path, &o);
+	} else if (strcmp(command, "release") == 0) {
+		if (!parse_options(argc - i, argv + i, &o, NULL))
+			return usage("release takes one FILE");
+		status = cmd_release(path, &o);
 	} else if (strcmp(command, "show") == 0) {
 		if (!parse_options(argc - i, argv + i, &o, "json"))
 			return usage("the only --format here is json");

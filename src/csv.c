@@ -44,20 +44,27 @@ void csv_append_record(GString *out, const char *const *cells, guint n)
 	g_string_append(out, "\r\n");
 }
 
-GString *csv_attendees_begin(const Config *cfg)
+GPtrArray *csv_attendee_columns(const Config *cfg)
 {
-	GString *out = g_string_new("\xEF\xBB\xBF");
-	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GPtrArray *ids = g_ptr_array_new();
 
 	for (guint i = 0; i < cfg->fields->len; i++)
 		g_ptr_array_add(ids, ((Field *)g_ptr_array_index(cfg->fields, i))->id);
+	return ids;
+}
+
+GString *csv_attendees_begin(const Config *cfg)
+{
+	GString *out = g_string_new("\xEF\xBB\xBF");
+	g_autoptr(GPtrArray) ids = csv_attendee_columns(cfg);
+
 	csv_append_record(out, (const char *const *)ids->pdata, ids->len);
 	return out;
 }
 
-void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a)
+GPtrArray *csv_attendee_cells(const Config *cfg, const Attendee *a)
 {
-	g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *cells = g_ptr_array_new_with_free_func(g_free);
 
 	for (guint i = 0; i < cfg->fields->len; i++) {
 		const Field *f = g_ptr_array_index(cfg->fields, i);
@@ -72,6 +79,13 @@ void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a)
 			g_ptr_array_add(cells, g_strjoinv("; ", (char **)values->pdata));
 		}
 	}
+	return cells;
+}
+
+void csv_attendees_add(GString *out, const Config *cfg, const Attendee *a)
+{
+	g_autoptr(GPtrArray) cells = csv_attendee_cells(cfg, a);
+
 	csv_append_record(out, (const char *const *)cells->pdata, cells->len);
 }
 

@@ -16,6 +16,14 @@
  * -, @, tab or CR) is prefixed with an apostrophe. */
 void csv_append_record(GString *out, const char *const *cells, guint n);
 
+/* Returns the names of the attendee table's columns, one per field of
+ * @cfg's table (borrowed from it). Free the array. */
+GPtrArray *csv_attendee_columns(const Config *cfg);
+
+/* Returns @a's cells in the attendee table, times in the event's zone
+ * from @cfg, lists joined with "; " (char *, freed with the array). */
+GPtrArray *csv_attendee_cells(const Config *cfg, const Attendee *a);
+
 /* Returns a new string holding the byte order mark and the header record
  * of the attendee table: one column per field of @cfg's table. */
 GString *csv_attendees_begin(const Config *cfg);

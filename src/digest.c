@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* digest.c: the organisers' daily digest. Everything it reports is read
- * in the caller's transaction (the journal, the attendees, the outbox) or
- * listed from the quarantine folder; it changes nothing but the marks of
- * what a daily digest has reported. Lists are cut short with a count, so a
+/* digest.c: the organisers' daily digest. What needs them comes first, from
+ * attention.c; everything else it reports is read in the caller's
+ * transaction (the journal, the attendees, the outbox); it changes nothing
+ * but the marks of what a daily digest has reported. Lists are cut short with a count, so a
  * digest stays readable and its size bounded however many attend: the CSV
  * holds everyone. */
 
@@ -12,14 +12,16 @@
 
 #include <string.h>
 
+#include "attention.h"
 #include "country.h"
 #include "csv.h"
 #include "forget.h"
 #include "itinerary.h"
-#include "maildir.h"
 #include "field.h"
 #include "lang.h"
+#include "log.h"
 #include "text.h"
+#include "xlsx.h"
 
 /* At most this many entries in each list of people. */
 #define DIGEST_LIST_MAX 200
@@ -43,13 +45,11 @@ typedef struct {
 	const Config *cfg;
 	const char *lang;
 	const DigestWindow *window;
-	gint64 failed_since; /* failures reported from this instant */
 	guint erased;        /* people erased, at their request or the organisers' */
 	guint64 last_seq;    /* the newest journal entry seen */
 
 	/* changes and robots, from the journal */
-	JsonArray *registered, *updated, *cancelled, *robots, *bounces;
-	JsonArray *forwarded; /* people's messages passed to the organisers */
+	JsonArray *registered, *updated, *cancelled, *robots;
 	guint changes, changes_shown;
 
 	/* figures, from the attendees */
@@ -60,10 +60,12 @@ typedef struct {
 	GHashTable *delegations; /* name → count */
 	GHashTable *prepare;	 /* field id → (folded value → Group) */
 	GString *csv;
+	Xlsx *xlsx;		 /* the same rows as a workbook */
 	GHashTable *answers;	 /* choice and yes-no field id → (value → count) */
 
-	/* deliveries, from the outbox */
-	JsonArray *failed, *deferred;
+	/* deliveries tried again later, from the outbox (failures need
+	 * attention) */
+	JsonArray *deferred;
 } Digest;
 
 static void group_free(gpointer data)
@@ -82,13 +84,7 @@ static void set_text(JsonObject *o, const char *key, const char *value)
 
 static char *local_label(const Digest *d, gint64 t)
 {
-	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
-	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, d->cfg->tz);
-	g_autofree char *ymd = g_date_time_format(local, "%Y-%m-%d");
-	g_autofree char *day = lang_day_label(config_language(d->cfg, d->lang), ymd);
-
-	return g_strdup_printf("%s, %02d:%02d", day, g_date_time_get_hour(local),
-			       g_date_time_get_minute(local));
+	return attention_when(d->cfg, d->lang, t);
 }
 
 /* The label organisers read for a journal field: the field table's, or the
@@ -148,17 +144,11 @@ static gboolean add_entry(const StoreJournalEntry *e, gpointer data)
 		json_array_add_object_element(d->robots, o);
 		return TRUE;
 	}
-	if (strcmp(e->action, "forwarded") == 0) {
-		JsonArray *lines = json_array_new();
-
-		set_text(o, "subject", e->detail);
-		for (guint i = 0; i < e->after->len; i++)
-			json_array_add_string_element(lines, g_ptr_array_index(e->after, i));
-		json_object_set_array_member(o, "lines", lines);
-		if (json_array_get_length(d->forwarded) < DIGEST_LIST_MAX)
-			json_array_add_object_element(d->forwarded, o);
-		else
-			json_object_unref(o);
+	/* Messages passed on, errors, refusals and held answers need the
+	 * organisers: attention.c reports them. */
+	if (strcmp(e->action, "registered") != 0 && strcmp(e->action, "updated") != 0 &&
+	    strcmp(e->action, "cancelled") != 0) {
+		json_object_unref(o);
 		return TRUE;
 	}
 	d->changes++;
@@ -324,7 +314,13 @@ static gboolean add_attendee(const Attendee *a, gpointer data)
 	Digest *d = data;
 	const Config *cfg = d->cfg;
 
-	csv_attendees_add(d->csv, cfg, a);
+	{
+		g_autoptr(GPtrArray) cells = csv_attendee_cells(cfg, a);
+
+		csv_append_record(d->csv, (const char *const *)cells->pdata, cells->len);
+		if (d->xlsx != NULL)
+			xlsx_add_row(d->xlsx, (const char *const *)cells->pdata, cells->len);
+	}
 	if (a->status == ATTENDEE_PENDING)
 		d->pending++;
 	if (a->status == ATTENDEE_CANCELLED)
@@ -368,13 +364,7 @@ static gboolean add_row(const OutboxRow *row, gpointer data)
 {
 	Digest *d = data;
 
-	JsonArray *failed = row->bounced ? d->bounces : d->failed;
-
-	/* A bounce fails its row after the relay took it: reported apart. */
-	if (row->state == OUTBOX_FAILED && row->updated_at >= d->failed_since &&
-	    row->updated_at < d->window->until && json_array_get_length(failed) < DIGEST_LIST_MAX)
-		json_array_add_object_element(failed, row_json(row));
-	else if (row->state == OUTBOX_QUEUED && row->attempts > 0 &&
+	if (row->state == OUTBOX_QUEUED && row->attempts > 0 &&
 		 json_array_get_length(d->deferred) < DIGEST_LIST_MAX)
 		json_array_add_object_element(d->deferred, row_json(row));
 	return TRUE;
@@ -552,69 +542,12 @@ static JsonArray *overbooked_json(const Digest *d)
 	return arr;
 }
 
-/* Lists the quarantine's new/ folder; *@fresh counts the names no daily
- * digest reported yet, which a @scheduled digest marks reported. */
-static JsonObject *quarantine_json(const Digest *d, StoreTxn *txn, gint64 now, GError **error)
-{
-	const Config *cfg = d->cfg;
-	g_autofree char *folder = g_build_filename(cfg->quarantine_dir, "new", NULL);
-	g_autoptr(GPtrArray) names = NULL;
-	g_autoptr(JsonObject) o = json_object_new();
-	JsonArray *files = json_array_new();
-	guint fresh = 0;
-
-	json_object_set_array_member(o, "files", files);
-	if (g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-		g_autoptr(GError) local = NULL;
-
-		names = maildir_list_new(cfg->quarantine_dir, &local);
-		if (names == NULL)
-			/* The digest still goes: it says the folder is unreadable. */
-			set_text(o, "error", local->message);
-	}
-	for (guint i = 0; names != NULL && i < names->len; i++) {
-		const char *name = g_ptr_array_index(names, i);
-		g_autofree char *key = g_strconcat("quarantine/", name, NULL);
-		g_autoptr(StoreMark) seen = NULL;
-		GError *local = NULL;
-		JsonObject *f;
-
-		seen = store_mark_get(txn, key, &local);
-		if (local != NULL) {
-			g_propagate_error(error, local);
-			return NULL;
-		}
-		if (seen == NULL) {
-			fresh++;
-			if (d->window->scheduled) {
-				StoreMark mark = {now, 0, (char *)"reported"};
-
-				if (!store_mark_put(txn, key, &mark, error))
-					return NULL;
-			}
-		}
-		if (i >= DIGEST_LIST_MAX)
-			continue;
-		f = json_object_new();
-		set_text(f, "name", name);
-		json_object_set_boolean_member(f, "new", seen == NULL);
-		json_array_add_object_element(files, f);
-	}
-	json_object_set_int_member(o, "count", names != NULL ? names->len : 0);
-	json_object_set_int_member(o, "new", fresh);
-	set_text(o, "folder", cfg->quarantine_dir);
-	return g_steal_pointer(&o);
-}
-
 static void digest_clear(Digest *d)
 {
 	g_clear_pointer(&d->registered, json_array_unref);
 	g_clear_pointer(&d->updated, json_array_unref);
 	g_clear_pointer(&d->cancelled, json_array_unref);
 	g_clear_pointer(&d->robots, json_array_unref);
-	g_clear_pointer(&d->forwarded, json_array_unref);
-	g_clear_pointer(&d->bounces, json_array_unref);
-	g_clear_pointer(&d->failed, json_array_unref);
 	g_clear_pointer(&d->deferred, json_array_unref);
 	g_clear_pointer(&d->countries, g_hash_table_unref);
 	g_clear_pointer(&d->delegations, g_hash_table_unref);
@@ -625,6 +558,7 @@ static void digest_clear(Digest *d)
 	if (d->csv != NULL)
 		g_string_free(d->csv, TRUE);
 	d->csv = NULL;
+	g_clear_pointer(&d->xlsx, xlsx_free);
 }
 
 static JsonObject *changes_json(Digest *d)
@@ -643,37 +577,30 @@ static JsonObject *changes_json(Digest *d)
 	return o;
 }
 
-static JsonObject *problems_json(Digest *d, JsonObject *quarantine)
+/* What went by without needing anyone: robots ignored, deliveries to be
+ * tried again. */
+static JsonObject *problems_json(Digest *d)
 {
 	JsonObject *o = json_object_new();
-	gboolean any =
-	    json_object_get_int_member(quarantine, "count") > 0 ||
-	    json_array_get_length(d->robots) > 0 || json_array_get_length(d->bounces) > 0 ||
-	    json_array_get_length(d->failed) > 0 || json_array_get_length(d->deferred) > 0 ||
-	    json_object_has_member(quarantine, "error");
+	gboolean any = json_array_get_length(d->robots) > 0 || json_array_get_length(d->deferred) > 0;
 
 	json_object_set_boolean_member(o, "any", any);
 	json_object_set_boolean_member(o, "any_robots", json_array_get_length(d->robots) > 0);
-	json_object_set_boolean_member(o, "any_bounces", json_array_get_length(d->bounces) > 0);
-	json_object_set_boolean_member(o, "any_failed", json_array_get_length(d->failed) > 0);
 	json_object_set_boolean_member(o, "any_deferred", json_array_get_length(d->deferred) > 0);
-	json_object_set_object_member(o, "quarantine", quarantine);
 	json_object_set_array_member(o, "robots", g_steal_pointer(&d->robots));
-	json_object_set_array_member(o, "bounces", g_steal_pointer(&d->bounces));
-	json_object_set_array_member(o, "failed", g_steal_pointer(&d->failed));
 	json_object_set_array_member(o, "deferred", g_steal_pointer(&d->deferred));
 	return o;
 }
 
 /* Reads everything the digest reports into @d and returns its template
- * context; the CSV stays in d->csv. */
+ * context; the CSV stays in d->csv, the workbook in d->xlsx. */
 static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **error)
 {
 	const Config *cfg = d->cfg;
 	const DigestWindow *w = d->window;
 	g_autoptr(StoreMark) cursor = NULL;
 	g_autoptr(JsonObject) ctx = json_object_new();
-	JsonObject *event, *totals, *quarantine;
+	JsonObject *event, *totals, *attention;
 	g_autofree char *generated = local_label(d, now);
 	GError *local = NULL;
 	guint64 after = 0;
@@ -687,13 +614,13 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 	 * digest of a given day is its window alone. */
 	if (w->from == G_MININT64 && cursor != NULL)
 		after = cursor->value;
-	d->failed_since = w->from != G_MININT64 ? w->from : cursor != NULL ? cursor->when : 0;
 	if (!store_journal_foreach(txn, after, add_entry, d, error) ||
 	    !store_attendee_foreach(txn, add_attendee, d, error) ||
 	    !store_outbox_foreach(txn, add_row, d, error))
 		return NULL;
-	quarantine = quarantine_json(d, txn, now, error);
-	if (quarantine == NULL)
+	/* A day's digest sent again tells what needed the organisers then. */
+	attention = attention_build(txn, cfg, d->lang, MIN(now, w->until), w->scheduled, error);
+	if (attention == NULL)
 		return NULL;
 
 	event = json_object_new();
@@ -712,9 +639,8 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 		set_text(ctx, "since", since);
 	}
 	json_object_set_boolean_member(ctx, "preview", !w->scheduled);
+	json_object_set_object_member(ctx, "attention", attention);
 	json_object_set_object_member(ctx, "changes", changes_json(d));
-	json_object_set_boolean_member(ctx, "any_forwarded", json_array_get_length(d->forwarded) > 0);
-	json_object_set_array_member(ctx, "forwarded", g_steal_pointer(&d->forwarded));
 	totals = json_object_new();
 	json_object_set_int_member(totals, "confirmed", d->confirmed);
 	json_object_set_int_member(totals, "pending", d->pending);
@@ -734,7 +660,7 @@ static JsonObject *digest_build(Digest *d, StoreTxn *txn, gint64 now, GError **e
 				       g_hash_table_size(d->delegations) > 0);
 	json_object_set_array_member(ctx, "delegations", counts_json(d->delegations, FALSE, d->lang));
 	json_object_set_array_member(ctx, "prepare", prepare_json(d));
-	json_object_set_object_member(ctx, "problems", problems_json(d, quarantine));
+	json_object_set_object_member(ctx, "problems", problems_json(d));
 	if (!retention_json(d, txn, ctx, now, error))
 		return NULL;
 	return g_steal_pointer(&ctx);
@@ -752,9 +678,6 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	    .updated = json_array_new(),
 	    .cancelled = json_array_new(),
 	    .robots = json_array_new(),
-	    .forwarded = json_array_new(),
-	    .bounces = json_array_new(),
-	    .failed = json_array_new(),
 	    .deferred = json_array_new(),
 	    .per_day = g_new0(guint, cfg->days->len),
 	    .places = g_new0(Places, MAX(cfg->activities->len, 1)),
@@ -771,15 +694,39 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, cfg->tz);
 	g_autofree char *filename = g_date_time_format(local, "attendees-%Y-%m-%d.csv");
-	ComposeAttachment att = {filename, "text/csv", NULL, NULL};
+	g_autofree char *attention_name = g_date_time_format(local, "attention-%Y-%m-%d.csv");
+	g_autoptr(GBytes) attention = NULL, workbook = NULL;
+	g_autoptr(GPtrArray) columns = csv_attendee_columns(cfg);
+	g_autoptr(GError) sheet_error = NULL;
+	ComposeAttachment att[] = {
+	    {filename, "text/csv", NULL, NULL},
+	    {attention_name, "text/csv", NULL, NULL},
+	    {"registrations.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	     NULL, NULL},
+	};
+	guint n_att = G_N_ELEMENTS(att);
 	gboolean ok = FALSE;
 
+	/* The workbook is a convenience: without scratch space the digest
+	 * still goes, with the CSV. */
+	d.xlsx = xlsx_new("registrations", (const char *const *)columns->pdata, columns->len,
+			  &sheet_error);
 	ctx = digest_build(&d, txn, now, error);
 	if (ctx == NULL)
 		goto out;
 	csv = g_string_free_to_bytes(g_steal_pointer(&d.csv));
-	att.data = csv;
+	att[0].data = csv;
+	attention = attention_csv(json_object_get_object_member(ctx, "attention"));
+	att[1].data = attention;
+	if (d.xlsx != NULL)
+		workbook = xlsx_finish(g_steal_pointer(&d.xlsx), &sheet_error);
+	att[2].data = workbook;
+	if (workbook == NULL) {
+		log_event(LOG_WARNING, "digest-workbook-failed", "error", sheet_error->message, NULL);
+		n_att--;
+	}
 	set_text(ctx, "csv", filename);
+	set_text(ctx, "attention_csv", attention_name);
 	for (guint i = 0; i < n; i++) {
 		g_autoptr(OutboxRow) row = NULL;
 		ComposeMail mail = {
@@ -788,8 +735,8 @@ gboolean digest_queue(StoreTxn *txn, Composer *composer, const Config *cfg,
 		    .ctx = ctx,
 		    .to_address = recipients[i],
 		    .auto_replied = FALSE,
-		    .attachments = &att,
-		    .n_attachments = 1,
+		    .attachments = att,
+		    .n_attachments = n_att,
 		};
 
 		row = compose_mail(composer, &mail, now, error);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "field.h"
+#include "request.h"
 
 /* Whether @a counts as coming: confirmed, not pending or cancelled. */
 static gboolean is_active(const Attendee *a)
@@ -122,5 +123,47 @@ gboolean journal_note_forward(StoreTxn *txn, const char *from, const char *name,
 	e->detail = g_strdup(subject);
 	for (guint i = 0; i < lines->len && i < JOURNAL_FORWARD_LINES; i++)
 		add_field(e, "text", g_strdup(""), g_strdup(g_ptr_array_index(lines, i)));
+	return store_journal_add(txn, e, error);
+}
+
+gboolean journal_refusal(const char *code)
+{
+	static const char *const refusals[] = {"registration-closed", "deadline-passed",
+					       "event-over", "not-eligible", NULL};
+
+	return g_strv_contains(refusals, code);
+}
+
+gboolean journal_note_answer(StoreTxn *txn, const Config *cfg, const char *action,
+			     const char *from, const char *name, const char *subject,
+			     const GPtrArray *problems, const char *lang, gint64 now,
+			     GError **error)
+{
+	g_autoptr(StoreJournalEntry) e = store_journal_entry_new();
+
+	e->when = now;
+	e->action = g_strdup(action);
+	e->email = g_strdup(from != NULL ? from : "");
+	e->name = g_strdup(name);
+	e->detail = g_strdup(subject);
+	/* The field names the problem, before holds its line, after its text. */
+	for (guint i = 0; i < problems->len; i++) {
+		const RequestProblem *p = g_ptr_array_index(problems, i);
+
+		add_field(e, p->code, g_strdup_printf("%u", p->line),
+			  request_problem_describe(p, cfg, lang));
+	}
+	return store_journal_add(txn, e, error);
+}
+
+gboolean journal_note_limited(StoreTxn *txn, const char *to, const char *kind, gint64 now,
+			      GError **error)
+{
+	g_autoptr(StoreJournalEntry) e = store_journal_entry_new();
+
+	e->when = now;
+	e->action = g_strdup("limited");
+	e->email = g_strdup(to);
+	e->detail = g_strdup(kind);
 	return store_journal_add(txn, e, error);
 }

@@ -37,3 +37,23 @@ gboolean journal_note_forward(StoreTxn *txn, const char *from, const char *name,
 
 /* The mark holding when the first registration was noted (its when). */
 #define JOURNAL_FIRST_REGISTRATION "first-registration"
+
+/* TRUE when a problem of @code refuses what was asked for a reason no
+ * rewording changes (the deadline, registration closed, the event over,
+ * an activity the person's country may not take): a refusal, which the
+ * organisers may want to overrule, rather than an error to correct. */
+gboolean journal_refusal(const char *code);
+
+/* Notes that the answer to a message from @from (@name, with @subject)
+ * was @action: "error" (nothing changed, for @problems) or "refused"
+ * (@problems holds the refusals). @problems are RequestProblem *, noted
+ * with their code, line and text in @lang. Write txn only. */
+gboolean journal_note_answer(StoreTxn *txn, const Config *cfg, const char *action,
+			     const char *from, const char *name, const char *subject,
+			     const GPtrArray *problems, const char *lang, gint64 now,
+			     GError **error);
+
+/* Notes that an answer of @kind to @to was held back by the hourly limit
+ * on answers. Write txn only. */
+gboolean journal_note_limited(StoreTxn *txn, const char *to, const char *kind, gint64 now,
+			      GError **error);

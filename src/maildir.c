@@ -230,6 +230,12 @@ gboolean maildir_move_to_cur(const char *dir, const char *name, GError **error)
 gboolean maildir_quarantine(const char *dir, const char *name, const char *quarantine,
 			    GError **error)
 {
+	return maildir_move_new(dir, name, quarantine, error);
+}
+
+gboolean maildir_move_new(const char *dir, const char *name, const char *quarantine,
+			  GError **error)
+{
 	g_autofree char *from = g_build_filename(dir, "new", name, NULL);
 	g_autofree char *to = g_build_filename(quarantine, "new", name, NULL);
 	g_autofree char *todir = g_build_filename(quarantine, "new", NULL);
@@ -241,7 +247,7 @@ gboolean maildir_quarantine(const char *dir, const char *name, const char *quara
 	if (rename(from, to) == 0)
 		return sync_dir(todir, error);
 	if (errno != EXDEV)
-		return fsdiag_fail(error, errno, "cannot quarantine", from);
+		return fsdiag_fail(error, errno, "cannot move", from);
 	/* Another file system: copy durably, and only then remove the original. */
 	if (!g_file_get_contents(from, &contents, &len, error))
 		return FALSE;
@@ -252,7 +258,7 @@ gboolean maildir_quarantine(const char *dir, const char *name, const char *quara
 			return FALSE;
 	}
 	if (g_unlink(from) != 0)
-		return fsdiag_fail(error, errno, "cannot remove quarantined", from);
+		return fsdiag_fail(error, errno, "cannot remove moved", from);
 	return TRUE;
 }
 

@@ -37,5 +37,9 @@ gboolean maildir_move_to_cur(const char *dir, const char *name, GError **error);
 gboolean maildir_quarantine(const char *dir, const char *name, const char *quarantine,
 			    GError **error);
 
+/* Moves @dir/new/@name into Maildir @to's new/ (created if needed), as
+ * maildir_quarantine() does: durably, copying across file systems. */
+gboolean maildir_move_new(const char *dir, const char *name, const char *to, GError **error);
+
 /* Makes the renames done in @dir's new/ and cur/ durable. */
 gboolean maildir_sync(const char *dir, GError **error);

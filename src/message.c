@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <iconv.h>
+#include <stdio.h>
 #include "address.h"
 #include "mime.h"
 #include <string.h>
@@ -669,4 +670,58 @@ Message *message_read_file(const char *path, guint64 max_size, const char *own_a
 
 		return read_message(whole, max_size, own_address, error);
 	}
+}
+
+/* How much of a file message_peek_file() reads for its headers. */
+#define MESSAGE_PEEK_SIZE 65536
+
+/* Returns the unfolded value of header @name in @headers (CRLF or LF
+ * lines, up to the first empty one), decoded and cleaned, or "". */
+static char *peek_header(char **lines, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++) {
+		g_autoptr(GString) value = NULL;
+		g_autofree char *decoded = NULL;
+
+		if (g_ascii_strncasecmp(lines[i], name, len) != 0 || lines[i][len] != ':')
+			continue;
+		value = g_string_new(lines[i] + len + 1);
+		while (lines[i + 1] != NULL && (lines[i + 1][0] == ' ' || lines[i + 1][0] == '\t'))
+			g_string_append(value, lines[++i]);
+		decoded = message_decode_words(g_strstrip(value->str));
+		return text_clean_line(decoded);
+	}
+	return g_strdup("");
+}
+
+gboolean message_peek_file(const char *path, char **from, char **subject, char **date,
+			   GError **error)
+{
+	g_autofree char *buf = g_malloc(MESSAGE_PEEK_SIZE + 1);
+	g_auto(GStrv) lines = NULL;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		g_set_error(error, MESSAGE_ERROR, MESSAGE_ERROR_READ, "cannot read %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	n = fread(buf, 1, MESSAGE_PEEK_SIZE, f);
+	fclose(f);
+	/* A NUL ends the headers, as an empty line would. */
+	buf[n] = '\0';
+	lines = g_strsplit(buf, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		size_t len = strlen(lines[i]);
+
+		if (len > 0 && lines[i][len - 1] == '\r')
+			lines[i][len - 1] = '\0';
+	}
+	*from = peek_header(lines, "From");
+	*subject = peek_header(lines, "Subject");
+	*date = peek_header(lines, "Date");
+	return TRUE;
 }

@@ -55,6 +55,14 @@ Message *message_read_gbytes(GBytes *bytes, guint64 max_size, const char *own_ad
 Message *message_read_file(const char *path, guint64 max_size, const char *own_address,
 			   GError **error);
 
+/* Reads the From, Subject and Date headers of the message in file @path
+ * from its first 64 KiB, whatever follows: enough to name mail that
+ * message_read_file() refused. Each is decoded and cleaned to one line,
+ * "" when absent; the caller frees them. FALSE with @error when the file
+ * cannot be read. */
+gboolean message_peek_file(const char *path, char **from, char **subject, char **date,
+			   GError **error);
+
 void message_free(Message *msg);
 
 /* Returns @text with its RFC 2047 encoded words ("=?UTF-8?B?...?=")

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "itinerary.h"
+#include "journal.h"
 #include "store.h"
 
 gboolean reply_own(const Reply *r)
@@ -120,7 +121,7 @@ static gboolean send_about(Reply *r, const char *kind, const char *lang, JsonObj
 		return FALSE;
 	if (!allowed) {
 		r->outcome->limited++;
-		return TRUE;
+		return journal_note_limited(r->txn, to, kind, r->ctx->now, error);
 	}
 	/* Taken only once the answer is sure to go: a held-back answer leaves
 	 * the itinerary to the scheduler. */
@@ -156,6 +157,30 @@ gboolean reply_send(Reply *r, const char *kind, const char *lang, JsonObject *ct
 	return send_about(r, kind, lang, ctx, to, to_name, answer, NULL, error);
 }
 
+/* Notes for the organisers an answer of @kind that refuses or finds
+ * fault: an error with all its problems, or the refusals among the notes
+ * of an answer that otherwise stands. */
+static gboolean note_answer(Reply *r, const char *kind, GError **error)
+{
+	const Config *cfg = r->ctx->cfg;
+	gboolean is_error = strcmp(kind, "error") == 0;
+	const GPtrArray *list = is_error ? r->req->problems : r->req->notes;
+	g_autoptr(GPtrArray) refusals = g_ptr_array_new();
+
+	for (guint i = 0; i < list->len; i++) {
+		const RequestProblem *p = g_ptr_array_index(list, i);
+
+		if (journal_refusal(p->code))
+			g_ptr_array_add(refusals, (gpointer)p);
+	}
+	if (!is_error && refusals->len == 0)
+		return TRUE;
+	return journal_note_answer(r->txn, cfg, refusals->len > 0 ? "refused" : "error",
+				   r->msg->from_address, r->msg->from_name, r->msg->subject,
+				   is_error ? list : refusals, cfg->languages[0], r->ctx->now,
+				   error);
+}
+
 gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
 			      void (*extra)(JsonObject *ctx, gpointer data), gpointer data,
 			      GError **error)
@@ -177,6 +202,8 @@ gboolean reply_to_sender_with(Reply *r, const char *kind, const Attendee *a,
 		return FALSE;
 	if (extra != NULL)
 		extra(ctx, data);
+	if (!note_answer(r, kind, error))
+		return FALSE;
 	return send_about(r, kind, r->lang, ctx, from, name, TRUE, a, error);
 }
 

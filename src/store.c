@@ -1732,6 +1732,40 @@ guint store_waiting_position(StoreTxn *txn, const char *activity, const char *em
 	return pos.reached ? pos.seen : 0;
 }
 
+typedef struct {
+	const char *prefix;
+	StoreWaitingFunc fn;
+	gpointer data;
+	guint position;
+} WaitingVisit;
+
+static gboolean waiting_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			      GError **error)
+{
+	WaitingVisit *v = data;
+	size_t plen = strlen(v->prefix);
+	g_autofree char *email = NULL;
+
+	(void)error;
+	if (w->key->mv_size <= plen || memcmp(w->key->mv_data, v->prefix, plen) != 0) {
+		*more = FALSE;
+		return TRUE;
+	}
+	email = g_strndup(val->mv_data, val->mv_size);
+	*more = v->fn(email, ++v->position, v->data);
+	return TRUE;
+}
+
+gboolean store_waiting_foreach(StoreTxn *txn, const char *activity, StoreWaitingFunc fn,
+			       gpointer user_data, GError **error)
+{
+	g_autofree char *prefix = g_strconcat(activity, "\n", NULL);
+	MDB_val from = {strlen(prefix), prefix};
+	WaitingVisit v = {prefix, fn, user_data, 0};
+
+	return table_foreach_from(txn, &txn->store->waiting, &from, waiting_visit, &v, error);
+}
+
 void store_pending_free(StorePending *p)
 {
 	if (p == NULL)
@@ -1802,19 +1836,15 @@ static const RecordSpec pending_fields[PF_N] = {
     [PF_EXPIRES_AT] = {"expires_at", RECORD_INT64, TRUE},
 };
 
-StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error)
+/* Decodes the pending request in @val (keyed @token, NULL when only its
+ * hash is known). */
+static StorePending *pending_decode(const Where *w, const MDB_val *val, const char *token,
+				    GError **error)
 {
-	g_autofree char *hashed = NULL;
 	StorePending *p = NULL;
 	RecordField f[PF_N];
-	MDB_val key, val;
-	gboolean found;
-	Where w = {txn->store, &txn->store->pending, &key};
 
-	key_for_string(txn->store, token, &hashed, &key);
-	if (!txn_get(txn, &txn->store->pending, &key, &val, &found, error) || !found)
-		return NULL;
-	if (fields_read(&w, &val, pending_fields, PF_N, f, error)) {
+	if (fields_read(w, val, pending_fields, PF_N, f, error)) {
 		p = g_new0(StorePending, 1);
 		p->token = g_strdup(token);
 		p->email = record_field_dup_string(&f[PF_EMAIL]);
@@ -1831,6 +1861,44 @@ StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error
 	}
 	record_fields_clear(f, PF_N);
 	return p;
+}
+
+StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error)
+{
+	g_autofree char *hashed = NULL;
+	MDB_val key, val;
+	gboolean found;
+	Where w = {txn->store, &txn->store->pending, &key};
+
+	key_for_string(txn->store, token, &hashed, &key);
+	if (!txn_get(txn, &txn->store->pending, &key, &val, &found, error) || !found)
+		return NULL;
+	return pending_decode(&w, &val, token, error);
+}
+
+typedef struct {
+	StorePendingFunc fn;
+	gpointer data;
+} PendingVisit;
+
+static gboolean pending_visit(const Where *w, const MDB_val *val, gpointer data, gboolean *more,
+			      GError **error)
+{
+	PendingVisit *v = data;
+	g_autoptr(StorePending) p = pending_decode(w, val, NULL, error);
+
+	if (p == NULL)
+		return FALSE;
+	*more = v->fn(p, v->data);
+	return TRUE;
+}
+
+gboolean store_pending_foreach(StoreTxn *txn, StorePendingFunc fn, gpointer user_data,
+			       GError **error)
+{
+	PendingVisit v = {fn, user_data};
+
+	return table_foreach(txn, &txn->store->pending, pending_visit, &v, error);
 }
 
 gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error)

@@ -142,6 +142,13 @@ gboolean store_waiting_pop(StoreTxn *txn, const char *activity, StorePlaces *p, 
 guint store_waiting_position(StoreTxn *txn, const char *activity, const char *email,
 			     GError **error);
 
+/* Calls @fn with each address on @activity's list (borrowed) and its
+ * place, 1 for the first, in arrival order. Stops early, returning TRUE,
+ * when @fn returns FALSE. */
+typedef gboolean (*StoreWaitingFunc)(const char *email, guint position, gpointer user_data);
+gboolean store_waiting_foreach(StoreTxn *txn, const char *activity, StoreWaitingFunc fn,
+			       gpointer user_data, GError **error);
+
 /* A request waiting for its sender's confirmation: the message as it came,
  * to be read again when the confirmation arrives. */
 typedef struct {
@@ -169,6 +176,13 @@ gboolean store_pending_put(StoreTxn *txn, const StorePending *p, GError **error)
 /* Returns the pending request @token, or NULL (with @error unset when there
  * is none). The caller frees it. */
 StorePending *store_pending_get(StoreTxn *txn, const char *token, GError **error);
+
+/* Calls @fn for every pending request, in no particular order, read
+ * without its token (p->token is NULL: only its hash is kept); @fn borrows
+ * it. Stops early, returning TRUE, when @fn returns FALSE. */
+typedef gboolean (*StorePendingFunc)(const StorePending *p, gpointer user_data);
+gboolean store_pending_foreach(StoreTxn *txn, StorePendingFunc fn, gpointer user_data,
+			       GError **error);
 
 /* Removes pending request @token, if any. Write txn only. */
 gboolean store_pending_delete(StoreTxn *txn, const char *token, GError **error);
@@ -226,7 +240,8 @@ gboolean store_mark_put(StoreTxn *txn, const char *key, const StoreMark *m, GErr
 typedef struct {
 	guint64 seq;       /* assigned by store_journal_add(), increasing from 1 */
 	gint64 when;       /* Unix seconds */
-	char *action;      /* "registered", "updated", "cancelled" or "robot" */
+	char *action;      /* "registered", "updated", "cancelled", "robot",
+			    * "forwarded", "error", "refused" or "limited" */
 	char *email;       /* whose registration, or the robot's address */
 	char *name;        /* may be NULL */
 	char *detail;      /* robot: why it was ignored; may be NULL */

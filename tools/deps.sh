@@ -11,7 +11,7 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config
 libglib2.0-dev libgmime-3.0-dev libesmtp-dev libconfuse-dev liblmdb-dev
-libjson-glib-dev libssl-dev libxml2-dev libical-dev iso-codes
+libjson-glib-dev libssl-dev libxml2-dev libical-dev libxlsxwriter-dev iso-codes
 postfix iproute2 jq python3 openssl valgrind"
 [ "${1:-}" = clang ] && packages="$packages clang libclang-rt-dev"
 
