@@ -69,7 +69,7 @@ static gboolean apply_txn(StoreTxn *txn, gpointer data, GError **error)
 gboolean capacity_apply(Store *store, const Config *cfg, Composer *composer, gint64 now,
 			guint *promoted, GError **error)
 {
-	Apply ap = {.ctx = {cfg, composer, now, NULL}};
+	Apply ap = {.ctx = {.cfg = cfg, .composer = composer, .now = now}};
 	gboolean ok = store_write(store, apply_txn, &ap, error);
 
 	command_outcome_clear(&ap.outcome);

@@ -85,10 +85,12 @@ void xlsx_add_row(Xlsx *x, const char *const *cells, guint n)
 
 GBytes *xlsx_finish(Xlsx *x, GError **error)
 {
-	g_autoptr(Xlsx) owned = x;
+	g_autoptr(Xlsx) owned = x; /* freed on every return */
 	char *contents = NULL;
 	gsize len = 0;
 	lxw_error rc;
+
+	(void)owned;
 
 	if (x->columns > 0)
 		worksheet_autofilter(x->sheet, 0, 0, x->row - 1, (lxw_col_t)(x->columns - 1));
