@@ -56,7 +56,10 @@ static JsonNode *answer_json(const Field *f, const char *const *values)
 
 		for (guint i = 0; i < n; i++)
 			json_array_add_string_element(a, values[i]);
-		return json_node_init_array(node, a);
+		/* The node takes a reference of its own. */
+		json_node_init_array(node, a);
+		json_array_unref(a);
+		return node;
 	}
 	if (f != NULL && f->type == FIELD_YES_NO)
 		return json_node_init_boolean(node, g_strcmp0(values[0], "yes") == 0);
